@@ -1,0 +1,57 @@
+# The README's two commands are `make run` and `make test`; the rest are for contributors.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 3000
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: venv run test test-unit test-integration test-e2e bench lint fmt typecheck contracts pr build deploy trigger clean
+
+venv:
+	@bash infra/bootstrap.sh
+
+run: venv  ## the whole stack locally, with demo data, on http://127.0.0.1:$(PORT)
+	$(PY) -m infra.local run --port $(PORT)
+
+test: venv  ## unit + integration (emulator process) + end to end (local stack over HTTP) + template lint
+	$(PY) -m pytest -q -n 2 --dist loadgroup
+
+test-unit: venv
+	$(PY) -m pytest -q tests/unit
+
+test-integration: venv
+	$(PY) -m pytest -q tests/integration
+
+test-e2e: venv
+	$(PY) -m pytest -q tests/e2e
+
+bench: venv  ## figures recorded in docs/benchmarks.md
+	$(PY) -m infra.bench --write docs/benchmarks.md
+
+lint: venv
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+fmt: venv
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+typecheck: venv
+	$(PY) -m mypy layers/common/python/aimanager functions infra tests
+
+contracts: venv
+	cd layers/common/python && ../../../$(VENV)/bin/lint-imports --config ../../../pyproject.toml
+
+pr: lint typecheck contracts test
+
+trigger: venv  ## make trigger NAME=<schedule rule>: fire a schedule of the running stack now
+	$(PY) -m infra.local trigger $(NAME) --port $(PORT)
+
+build:  ## needs the SAM CLI's container-free build: `sam build` (python3.12 on the machine)
+	$(VENV)/bin/sam build --template-file template.yaml
+
+deploy: build
+	$(VENV)/bin/sam deploy
+
+clean:
+	rm -rf .local .aws-sam

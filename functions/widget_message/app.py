@@ -1,0 +1,42 @@
+"""POST /api/widget/v1/message: stores the user's message and queues the turn for the worker."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from aimanager.adapters.queue import SqsTurnQueue
+from aimanager.dal.tables import bind_tables
+from aimanager.http.api import resolve, rest_resolver
+from aimanager.http.auth import widget_caller
+from aimanager.http.cors import cors_headers
+from aimanager.http.envelope import ok
+from aimanager.models.widget import MessageIn
+from aimanager.observability import logger, metrics
+from aimanager.services import widget
+from aimanager.settings import get_settings
+
+settings = get_settings()
+bind_tables(settings)
+queue = SqsTurnQueue(settings.message_queue_url)
+app = rest_resolver()
+
+
+@app.post("/api/widget/v1/message")
+def post_message(body: Annotated[MessageIn, Body()]) -> Response[str]:
+    caller = widget_caller(app.current_event.raw_event)
+    session_id = app.current_event.headers.get("x-session-id") or app.current_event.headers.get("X-Session-ID")
+    queued = widget.queue_message(caller, session_id, body, queue)
+    metrics.add_metric(name="MessagesQueued", unit=MetricUnit.Count, value=1)
+    return ok(queued, status=202, headers=cors_headers(caller.origin))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return resolve(app, event, context)

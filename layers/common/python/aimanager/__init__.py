@@ -1,0 +1,1 @@
+"""aimanager: the shared package of every function, shipped as the common Lambda layer."""

@@ -1,0 +1,1 @@
+"""The outside world behind small interfaces: Ollama, Qdrant, SQS, EventBridge."""

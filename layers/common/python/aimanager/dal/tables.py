@@ -1,0 +1,158 @@
+"""pynamodb models of the tables template.yaml declares; table names are bound from settings, not import time."""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from aimanager.settings import Settings
+
+
+class _Table(Model):
+    class Meta:
+        table_name = "unbound"  # set by bind_tables(); a call before binding fails loudly on this name
+
+
+class AgentItem(_Table):
+    class Meta(_Table.Meta):
+        pass
+
+    agent_id = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute()
+    slug = UnicodeAttribute(null=True)
+    description = UnicodeAttribute(null=True)
+    system_prompt = UnicodeAttribute()
+    model = UnicodeAttribute()
+    fallback_model = UnicodeAttribute(null=True)
+    temperature = NumberAttribute(default=0.7)
+    max_tokens = NumberAttribute(default=1024)
+    context_window_size = NumberAttribute(default=10)
+    qdrant_collection = UnicodeAttribute(null=True)
+    deployment_mode = UnicodeAttribute(default="shared")
+    is_whitelabel_enabled = BooleanAttribute(default=False)
+    whitelabel_config = MapAttribute[str, object](null=True)
+    default_branding = MapAttribute[str, object](null=True)
+    avatar_url = UnicodeAttribute(null=True)
+    is_active = BooleanAttribute(default=True)
+    created_at = UnicodeAttribute()
+
+
+class UserItem(_Table):
+    class Meta(_Table.Meta):
+        pass
+
+    user_id = UnicodeAttribute(hash_key=True)
+    email = UnicodeAttribute()
+    name = UnicodeAttribute(null=True)
+    roles = UnicodeAttribute()  # comma-separated role names (admin, editeur, artisan, ...)
+    company_name = UnicodeAttribute(null=True)
+    api_key_prefix = UnicodeAttribute(null=True)
+    api_key_hash = UnicodeAttribute(null=True)
+    plan = UnicodeAttribute(null=True)
+    is_active = BooleanAttribute(default=True)
+    created_at = UnicodeAttribute()
+
+
+class DeploymentItem(_Table):
+    class Meta(_Table.Meta):
+        pass
+
+    deployment_key = UnicodeAttribute(hash_key=True)
+    agent_id = UnicodeAttribute()
+    editor_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    deployment_mode = UnicodeAttribute(default="shared")
+    config_overlay = MapAttribute[str, object](null=True)
+    branding = MapAttribute[str, object](null=True)
+    dedicated_collection = UnicodeAttribute(null=True)
+    # domain -> {is_wildcard, environment, is_active}: one GetItem gives the authorizer everything.
+    allowed_domains = MapAttribute[str, object](null=True)
+    rate_limit_per_ip = NumberAttribute(default=60)
+    is_active = BooleanAttribute(default=True)
+    created_at = UnicodeAttribute()
+
+
+class AllowedOriginItem(_Table):
+    """Reverse index: a domain pattern ("app.x.fr", "*.x.fr") -> a deployment allowing it."""
+
+    class Meta(_Table.Meta):
+        pass
+
+    domain = UnicodeAttribute(hash_key=True)
+    deployment_key = UnicodeAttribute(range_key=True)
+    is_active = BooleanAttribute(default=True)
+
+
+class SessionItem(_Table):
+    class Meta(_Table.Meta):
+        pass
+
+    session_id = UnicodeAttribute(hash_key=True)
+    deployment_key = UnicodeAttribute()
+    agent_id = UnicodeAttribute()
+    editor_id = UnicodeAttribute()
+    origin = UnicodeAttribute(null=True)
+    context = MapAttribute[str, object](null=True)
+    locale = UnicodeAttribute(null=True)
+    messages_count = NumberAttribute(default=0)
+    created_at = UnicodeAttribute()
+    last_activity_at = UnicodeAttribute()
+
+
+class SessionIndex(GlobalSecondaryIndex["MessageItem"]):
+    class Meta:
+        index_name = "session_id-index"
+        projection = AllProjection()
+
+    session_id = UnicodeAttribute(hash_key=True)
+    message_id = UnicodeAttribute(range_key=True)
+
+
+class MessageItem(_Table):
+    class Meta(_Table.Meta):
+        pass
+
+    message_id = UnicodeAttribute(hash_key=True)
+    session_id = UnicodeAttribute(null=True)  # absent on idempotency markers: the session index is sparse
+    deployment_key = UnicodeAttribute()
+    role = UnicodeAttribute()  # user | assistant
+    content = UnicodeAttribute()
+    status = UnicodeAttribute()  # queued | processing | completed | failed
+    reply_to = UnicodeAttribute(null=True)  # assistant message: the user message it answers
+    reply_id = UnicodeAttribute(null=True)  # user message: its answer, once completed
+    client_message_id = UnicodeAttribute(null=True)
+    context = MapAttribute[str, object](null=True)
+    model = UnicodeAttribute(null=True)
+    tokens = NumberAttribute(null=True)
+    generation_time_ms = NumberAttribute(null=True)
+    error_code = UnicodeAttribute(null=True)
+    error_message = UnicodeAttribute(null=True)
+    attempts = NumberAttribute(default=0)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+
+    by_session = SessionIndex()
+
+
+_BINDINGS: tuple[tuple[type[Model], str], ...] = (
+    (AgentItem, "agents_table"),
+    (UserItem, "users_table"),
+    (DeploymentItem, "deployments_table"),
+    (AllowedOriginItem, "allowed_origins_table"),
+    (SessionItem, "sessions_table"),
+    (MessageItem, "messages_table"),
+)
+
+
+def bind_tables(settings: Settings) -> None:
+    """Point each model at the physical table the environment names (only those this function declares)."""
+    for model, attr in _BINDINGS:
+        name = getattr(settings, attr)
+        if name:
+            model.Meta.table_name = name

@@ -1,0 +1,1 @@
+"""Pure rules, no I/O: each rule lives here once and is unit-tested table by table."""

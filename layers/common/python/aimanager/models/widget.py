@@ -1,0 +1,97 @@
+"""Widget API payloads (spec §6.1, §14B): what the handlers validate and what the OpenAPI document shows."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MessageStatus = Literal["queued", "processing", "completed", "failed"]
+
+
+class StrictModel(BaseModel):
+    """Deny by default: an unknown field is a validation error, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class InitIn(StrictModel):
+    deployment_key: str | None = Field(default=None, max_length=64, description="Or the X-Deployment-Key header.")
+    session_id: str | None = Field(default=None, max_length=64, description="Resume this session if it is ours.")
+    context: dict[str, Any] | None = None
+    locale: Literal["fr", "en"] | None = None
+
+
+class MessageIn(StrictModel):
+    content: str = Field(min_length=1, description="The user's message (at most 4000 characters, else 413).")
+    context: dict[str, Any] | None = None
+    client_message_id: str | None = Field(
+        default=None,
+        min_length=8,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="Idempotency key: the same id sent twice queues one turn.",
+    )
+
+
+class AgentOut(BaseModel):
+    name: str
+    avatar: str | None = None
+
+
+class BrandingOut(BaseModel):
+    title: str
+    primary_color: str | None = None
+    logo_url: str | None = None
+    powered_by: bool = True
+    custom_css: str | None = None
+
+
+class InitOut(BaseModel):
+    session_id: str
+    agent: AgentOut
+    branding: BrandingOut
+    welcome_message: str
+    placeholder: str
+    resumed: bool = False
+
+
+class QueuedOut(BaseModel):
+    message_id: str
+    session_id: str
+    status: MessageStatus
+    position: int = Field(ge=1, description="Approximate place in the queue, 1 = next.")
+
+
+class MessageMetadata(BaseModel):
+    model: str | None = None
+    tokens: int | None = None
+    generation_time_ms: int | None = None
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+
+
+class StatusOut(BaseModel):
+    message_id: str
+    status: MessageStatus
+    content: str | None = None
+    metadata: MessageMetadata | None = None
+    error: ErrorDetail | None = None
+
+
+class HistoryMessage(BaseModel):
+    message_id: str
+    role: Literal["user", "assistant"]
+    content: str
+    status: MessageStatus
+    created_at: str
+    metadata: MessageMetadata | None = None
+    error: ErrorDetail | None = None
+
+
+class HistoryOut(BaseModel):
+    session_id: str
+    messages: list[HistoryMessage]

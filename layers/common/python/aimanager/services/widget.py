@@ -1,0 +1,167 @@
+"""Widget use cases (spec §6.1): open a session, queue a message, poll a turn, read the history."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aimanager.dal import repositories as repo
+from aimanager.dal.tables import MessageItem, SessionItem
+from aimanager.domain.config import resolve_config
+from aimanager.errors import NotFound, PayloadTooLarge, Unavailable
+from aimanager.ids import random_id, sortable_id, utc_now
+from aimanager.models.caller import WidgetCaller
+from aimanager.models.widget import (
+    AgentOut,
+    BrandingOut,
+    ErrorDetail,
+    HistoryMessage,
+    HistoryOut,
+    InitIn,
+    InitOut,
+    MessageIn,
+    MessageMetadata,
+    QueuedOut,
+    StatusOut,
+)
+from aimanager.settings import MAX_CONTEXT_BYTES, MAX_MESSAGE_CHARS
+
+
+def _check_context(context: dict[str, Any] | None) -> None:
+    if context is not None and len(json.dumps(context, ensure_ascii=False).encode()) > MAX_CONTEXT_BYTES:
+        raise PayloadTooLarge(f"The context exceeds {MAX_CONTEXT_BYTES} bytes.", code="context_too_large")
+
+
+def _branding_out(branding: dict[str, Any], agent_name: str) -> BrandingOut:
+    return BrandingOut(
+        title=str(branding.get("chat_title") or branding.get("title") or agent_name),
+        primary_color=branding.get("primary_color"),
+        logo_url=branding.get("logo_url"),
+        powered_by=bool(branding.get("powered_by", True)),
+        custom_css=branding.get("custom_css"),
+    )
+
+
+def open_session(caller: WidgetCaller, body: InitIn) -> InitOut:
+    """A new session for this deployment, or the caller's own one when it asks to resume it."""
+    _check_context(body.context)
+    record = repo.get_deployment(caller.deployment_key)
+    agent = repo.get_agent(caller.agent_id)
+    if record is None or agent is None:
+        raise Unavailable("This assistant is not available right now.", code="agent_unavailable")
+    resolved = resolve_config(agent, record.view)
+    existing = repo.get_session(body.session_id, caller.deployment_key) if body.session_id else None
+    if existing is None:
+        now = utc_now()
+        session = SessionItem(
+            random_id("sess"),
+            deployment_key=caller.deployment_key,
+            agent_id=agent.agent_id,
+            editor_id=caller.editor_id,
+            origin=caller.origin,
+            context=body.context,
+            locale=body.locale,
+            created_at=now,
+            last_activity_at=now,
+        )
+        repo.create_session(session)
+    return InitOut(
+        session_id=existing.session_id if existing else session.session_id,
+        agent=AgentOut(name=agent.name, avatar=agent.avatar_url),
+        branding=_branding_out(resolved.branding, agent.name),
+        welcome_message=resolved.welcome_message,
+        placeholder=resolved.placeholder,
+        resumed=existing is not None,
+    )
+
+
+def queue_message(caller: WidgetCaller, session_id: str | None, body: MessageIn, queue: Any) -> QueuedOut:
+    """Store the user's message first (never lost), then queue the turn; a failed send marks it failed."""
+    if len(body.content) > MAX_MESSAGE_CHARS:
+        raise PayloadTooLarge(f"A message is at most {MAX_MESSAGE_CHARS} characters.", code="content_too_large")
+    _check_context(body.context)
+    if not session_id or repo.get_session(session_id, caller.deployment_key) is None:
+        raise NotFound("Unknown session.", code="session_not_found")
+    now = utc_now()
+    item = MessageItem(
+        sortable_id("msg"),
+        session_id=session_id,
+        deployment_key=caller.deployment_key,
+        role="user",
+        content=body.content,
+        status="queued",
+        client_message_id=body.client_message_id,
+        context=body.context,
+        created_at=now,
+        updated_at=now,
+    )
+    stored = repo.put_user_message(item)
+    if stored.message_id != item.message_id:  # an idempotent retry: report the first one as it stands
+        return QueuedOut(message_id=stored.message_id, session_id=session_id, status=stored.status, position=1)
+    try:
+        depth = queue.depth()
+        queue.send({"message_id": item.message_id, "session_id": session_id})
+    except Exception as exc:
+        repo.mark_queue_failure(item.message_id, "The message could not be queued; please send it again.")
+        raise Unavailable("The message could not be queued; please send it again.", code="queue_unavailable") from exc
+    return QueuedOut(message_id=item.message_id, session_id=session_id, status="queued", position=depth + 1)
+
+
+def _own_message(caller: WidgetCaller, message_id: str) -> MessageItem:
+    item = repo.get_message(message_id) if message_id.startswith("msg_") else None
+    if item is None or item.deployment_key != caller.deployment_key or item.role != "user":
+        raise NotFound("Unknown message.", code="message_not_found")
+    return item
+
+
+def _error(item: MessageItem) -> ErrorDetail | None:
+    if item.error_code:
+        return ErrorDetail(code=item.error_code, message=item.error_message or "")
+    return None
+
+
+def message_status(caller: WidgetCaller, message_id: str) -> StatusOut:
+    item = _own_message(caller, message_id)
+    if item.status == "completed" and item.reply_id:
+        reply = repo.get_message(item.reply_id)
+        if reply is not None:
+            return StatusOut(
+                message_id=item.message_id,
+                status="completed",
+                content=reply.content,
+                metadata=MessageMetadata(
+                    model=reply.model,
+                    tokens=_int(reply.tokens),
+                    generation_time_ms=_int(reply.generation_time_ms),
+                ),
+            )
+    error = _error(item) if item.status == "failed" else None
+    return StatusOut(message_id=item.message_id, status=item.status, error=error)
+
+
+def _int(value: float | None) -> int | None:
+    return int(value) if value is not None else None
+
+
+def session_history(caller: WidgetCaller, session_id: str) -> HistoryOut:
+    if repo.get_session(session_id, caller.deployment_key) is None:
+        raise NotFound("Unknown session.", code="session_not_found")
+    out = []
+    for m in repo.session_messages(session_id):
+        metadata = (
+            MessageMetadata(model=m.model, tokens=_int(m.tokens), generation_time_ms=_int(m.generation_time_ms))
+            if m.role == "assistant"
+            else None
+        )
+        out.append(
+            HistoryMessage(
+                message_id=m.message_id,
+                role=m.role,
+                content=m.content,
+                status=m.status,
+                created_at=m.created_at,
+                metadata=metadata,
+                error=_error(m) if m.status == "failed" else None,
+            )
+        )
+    return HistoryOut(session_id=session_id, messages=out)

@@ -1,0 +1,85 @@
+"""template.yaml is valid SAM, passes both linters, and its wiring keeps the promises the code relies on."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cfnlint.decode import decode
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "template.yaml"
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture(scope="module")
+def resources() -> dict[str, Any]:
+    template, matches = decode(str(TEMPLATE))
+    assert not matches and template is not None
+    return dict(template["Resources"])
+
+
+def functions(resources: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in resources.items() if v["Type"] == "AWS::Serverless::Function"}
+
+
+def test_cfn_lint_passes() -> None:
+    result = subprocess.run([str(BIN / "cfn-lint"), str(TEMPLATE)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_sam_validate_lint_passes() -> None:
+    env = {**os.environ, "AWS_DEFAULT_REGION": "eu-west-3", "SAM_CLI_TELEMETRY": "0"}
+    result = subprocess.run(
+        [str(BIN / "sam"), "validate", "--lint", "-t", str(TEMPLATE)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=env,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "is a valid SAM Template" in result.stdout + result.stderr
+
+
+def test_every_function_folder_is_wired_once(resources: dict[str, Any]) -> None:
+    # Given the folders under functions/ and the template's functions
+    folders = {p.parent.name for p in (ROOT / "functions").glob("*/app.py")}
+    code_uris = [Path(f["Properties"]["CodeUri"]).name for f in functions(resources).values()]
+    # Then each folder is one function and each function has its folder
+    assert sorted(code_uris) == sorted(folders)
+
+
+def test_widget_routes_use_the_domain_authorizer_unless_declared_public(resources: dict[str, Any]) -> None:
+    api = resources["WidgetApi"]["Properties"]["Auth"]
+    assert api["DefaultAuthorizer"] == "DomainAuthorizer"
+    public = set()
+    for fn in functions(resources).values():
+        for event in (fn["Properties"].get("Events") or {}).values():
+            if event["Type"] == "Api" and event["Properties"].get("Auth", {}).get("Authorizer") == "NONE":
+                public.add((event["Properties"]["Method"].upper(), event["Properties"]["Path"]))
+    assert public == {("GET", "/api/health"), ("POST", "/api/widget/v1/init"), ("OPTIONS", "/api/widget/v1/{proxy+}")}
+
+
+def test_the_queue_retries_into_a_dlq_and_the_worker_knows_the_count(resources: dict[str, Any]) -> None:
+    queue = resources["MessageQueue"]["Properties"]
+    worker = resources["MessageWorkerFunction"]["Properties"]
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["MessageDLQ", "Arn"]}
+    assert (
+        str(queue["RedrivePolicy"]["maxReceiveCount"])
+        == worker["Environment"]["Variables"]["MESSAGE_MAX_RECEIVE_COUNT"]
+    )
+    # A turn in progress is never handed to a second worker by the visibility timeout
+    assert queue["VisibilityTimeout"] > worker["Timeout"]
+    sqs_events = [e for e in worker["Events"].values() if e["Type"] == "SQS"]
+    assert sqs_events[0]["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+def test_functions_only_get_the_tables_they_read(resources: dict[str, Any]) -> None:
+    # The authorizer and the preflight never write: read policies only
+    for fn_id in ("DomainAuthorizerFunction", "CorsPreflightFunction", "MessageStatusFunction"):
+        policies = resources[fn_id]["Properties"]["Policies"]
+        assert all(next(iter(p)) == "DynamoDBReadPolicy" for p in policies), fn_id
