@@ -42,13 +42,17 @@ def record_handler(record: SQSRecord) -> str:
     body = json.loads(record.body)
     receive_count = int(record.attributes.approximate_receive_count or 1)
     delivery = Delivery(body["message_id"], body["session_id"], receive_count, settings.message_max_receive_count)
-    outcome = process_delivery(
-        delivery,
-        model,
-        retriever(),
-        lambda delay: queue.retry_later(record.receipt_handle, delay),
-        settings.retry_backoff_seconds,
-    )
+    try:
+        outcome = process_delivery(
+            delivery,
+            model,
+            retriever(),
+            lambda delay: queue.retry_later(record.receipt_handle, delay),
+            settings.retry_backoff_seconds,
+        )
+    except Exception:
+        metrics.add_metric(name="Turns_retried", unit=MetricUnit.Count, value=1)
+        raise
     metrics.add_metric(name=f"Turns_{outcome}", unit=MetricUnit.Count, value=1)
     return outcome
 

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -97,7 +98,8 @@ def warm_handlers(n: int = 300) -> dict[str, list[float]]:
         invoked_function_arn = "arn:aws:lambda:eu-west-3:123456789012:function:bench"
 
     def event(name: str) -> dict[str, Any]:
-        return json.loads((ROOT / "events" / name).read_text())
+        loaded: dict[str, Any] = json.loads((ROOT / "events" / name).read_text())
+        return loaded
 
     mp = MonkeyPatch()
     for k, v in {
@@ -123,11 +125,12 @@ def warm_handlers(n: int = 300) -> dict[str, list[float]]:
             session_id = json.loads(init(init_event, Ctx())["body"])["data"]["session_id"]
             msg_event = event("widget_message/valid.json")
             msg_event["headers"]["X-Session-ID"] = session_id
-            for name, call in (
+            calls: tuple[tuple[str, Callable[[], Any]], ...] = (
                 ("DomainAuthorizerFunction", lambda: authorizer(auth_event, Ctx())),
                 ("WidgetInitFunction", lambda: init(init_event, Ctx())),
                 ("WidgetMessageFunction", lambda: message(msg_event, Ctx())),
-            ):
+            )
+            for name, call in calls:
                 for _ in range(20):
                     call()
                 samples = []

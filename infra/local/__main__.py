@@ -36,7 +36,7 @@ def _run(args: argparse.Namespace) -> int:
         return 1
     print(stack.banner(), flush=True)
     done.wait()
-    print("Stopping: saving data to .local/state ...", flush=True)
+    print(f"Stopping: saving data to {options.state_dir / 'state'} ...", flush=True)
     stack.stop()
     print("Stopped.", flush=True)
     return 0

@@ -270,8 +270,13 @@ class SqsPoller(_QueuePoller):
         ids = {message["MessageId"] for message in messages}
         kept = failed_message_ids(result, ids, partial=self.spec.report_batch_item_failures)
         if result.error is not None:
-            logger.warning("%s failed on %d message(s) from %s: %s", self.spec.function_id, len(messages),
-                           self.queue_url, result.error.get("errorMessage", result.error))
+            logger.warning(
+                "%s failed on %d message(s) from %s: %s",
+                self.spec.function_id,
+                len(messages),
+                self.queue_url,
+                result.error.get("errorMessage", result.error),
+            )
         self._delete([message for message in messages if message["MessageId"] not in kept])
         return len(received)
 
@@ -356,8 +361,13 @@ class EventRulePoller(_QueuePoller):
             return
         attempt = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
         if attempt > self.spec.retry_attempts:
-            logger.error("rule %s: %s failed %d time(s), event dropped: %s",
-                         self.spec.name, self.spec.function_id, attempt, result.error)
+            logger.error(
+                "rule %s: %s failed %d time(s), event dropped: %s",
+                self.spec.name,
+                self.spec.function_id,
+                attempt,
+                result.error,
+            )
             self._delete([message])
             return
         logger.warning("rule %s: %s failed (attempt %d), retrying", self.spec.name, self.spec.function_id, attempt)

@@ -180,8 +180,14 @@ def _lifecycle_rules(logical_id: str, props: Mapping[str, Any]) -> list[dict[str
         if "NoncurrentVersionExpirationInDays" in rule:
             days = int(rule["NoncurrentVersionExpirationInDays"])
             converted["NoncurrentVersionExpiration"] = {"NoncurrentDays": days}
-        ignored = set(rule) - {"Id", "Status", "Prefix", "ExpirationInDays", "AbortIncompleteMultipartUpload",
-                               "NoncurrentVersionExpirationInDays"}
+        ignored = set(rule) - {
+            "Id",
+            "Status",
+            "Prefix",
+            "ExpirationInDays",
+            "AbortIncompleteMultipartUpload",
+            "NoncurrentVersionExpirationInDays",
+        }
         if ignored:
             # moto stores lifecycle rules but never applies them: nothing observable is lost.
             logger.debug("%s: lifecycle keys %s not sent to the emulator", logical_id, sorted(ignored))
@@ -298,8 +304,9 @@ class Provisioner:
         wanted = {"Enabled": bool(spec.get("Enabled")), "AttributeName": str(spec["AttributeName"])}
         current = self.dynamodb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
         is_enabled = current.get("TimeToLiveStatus") in ("ENABLED", "ENABLING")
-        if is_enabled == wanted["Enabled"] and current.get("AttributeName", wanted["AttributeName"]) == (
-            wanted["AttributeName"]
+        if (
+            is_enabled == wanted["Enabled"]
+            and current.get("AttributeName", wanted["AttributeName"]) == (wanted["AttributeName"])
         ):
             return
         self.dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=wanted)
@@ -446,8 +453,11 @@ class Provisioner:
                 " event bus or log group, which is all the local stack delivers to"
             )
         if target.input_json is not None or target.input_path is not None:
-            logger.warning("%s: moto ignores Input/InputPath on target %s: it receives the whole event",
-                           rule.logical_id, target.target_id)
+            logger.warning(
+                "%s: moto ignores Input/InputPath on target %s: it receives the whole event",
+                rule.logical_id,
+                target.target_id,
+            )
         delivered: dict[str, Any] = {"Id": target.target_id, "Arn": target.arn}
         if target.input_transformer:
             delivered["InputTransformer"] = target.input_transformer

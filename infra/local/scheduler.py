@@ -234,9 +234,7 @@ class Cron:
                 moment = moment.replace(minute=0) + timedelta(hours=1)
             elif moment.minute not in self.minutes:
                 later = [m for m in self.minutes if m > moment.minute]
-                moment = moment.replace(minute=min(later)) if later else moment.replace(minute=0) + timedelta(
-                    hours=1
-                )
+                moment = moment.replace(minute=min(later)) if later else moment.replace(minute=0) + timedelta(hours=1)
             else:
                 return moment
         return None
@@ -396,8 +394,13 @@ class Scheduler:
                 return result
             attempt += 1
             if attempt > spec.retry_attempts or self._stop.wait(self._retry_delay_s * attempt):
-                logger.error("schedule %s: %s failed %d time(s), event dropped: %s",
-                             spec.name, spec.function_id, attempt, result.error)
+                logger.error(
+                    "schedule %s: %s failed %d time(s), event dropped: %s",
+                    spec.name,
+                    spec.function_id,
+                    attempt,
+                    result.error,
+                )
                 return result
             logger.warning("schedule %s: %s failed, retry %d", spec.name, spec.function_id, attempt)
 
@@ -413,8 +416,13 @@ class Scheduler:
         if self._thread is not None:
             return
         for spec in self._specs:
-            logger.info("schedule %s (%s) -> %s, next %s", spec.name, spec.expression, spec.function_id,
-                        self._next.get(spec.name, "disabled"))
+            logger.info(
+                "schedule %s (%s) -> %s, next %s",
+                spec.name,
+                spec.expression,
+                spec.function_id,
+                self._next.get(spec.name, "disabled"),
+            )
         self._thread = threading.Thread(target=self._run, name="scheduler", daemon=True)
         self._thread.start()
 

@@ -120,7 +120,7 @@ class Resolver:
         """The value with every intrinsic replaced; keys and list items set to AWS::NoValue are dropped."""
         if isinstance(value, dict):
             if len(value) == 1:
-                (key, argument), = value.items()
+                ((key, argument),) = value.items()
                 if key in self._functions:
                     return self._functions[key](argument)
             resolved = {key: self.resolve(item) for key, item in value.items()}
@@ -687,9 +687,7 @@ class ModelBuilder:
         )
 
     def _layer_dirs(self, function_id: str, layers: list[Any]) -> Iterator[Path]:
-        layer_by_arn = {
-            self.values.refs[layer_id]: layer_id for layer_id in self.template.of_type(*LAYER_TYPES)
-        }
+        layer_by_arn = {self.values.refs[layer_id]: layer_id for layer_id in self.template.of_type(*LAYER_TYPES)}
         for entry in self.resolver.resolve(layers):
             layer_id = layer_by_arn.get(entry)
             if layer_id is None:
@@ -749,8 +747,7 @@ class ModelBuilder:
             report_batch_item_failures="ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or []),
             enabled=_truthy(props.get("Enabled", True)),
             filter_patterns=tuple(
-                item["Pattern"] if isinstance(item["Pattern"], str) else json.dumps(item["Pattern"])
-                for item in filters
+                item["Pattern"] if isinstance(item["Pattern"], str) else json.dumps(item["Pattern"]) for item in filters
             ),
         )
 

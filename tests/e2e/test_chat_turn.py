@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.e2e.conftest import RunningStack, poll
@@ -105,7 +107,7 @@ def test_missing_or_unknown_key_is_401(local_stack: RunningStack) -> None:
 def test_bad_input_gets_4xx_envelopes(local_stack: RunningStack) -> None:
     session_id = open_session(local_stack)
     headers = {"X-Session-ID": session_id, "Content-Type": "application/json"}
-    cases = [
+    cases: list[tuple[dict[str, Any], int, str]] = [
         ({"data": "{oops"}, 400, "malformed_json"),
         ({"json": {"content": "x" * 4001}}, 413, "content_too_large"),
         ({"json": {"content": "ok", "unknown": 1}}, 422, "validation_error"),

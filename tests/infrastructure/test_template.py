@@ -83,3 +83,16 @@ def test_functions_only_get_the_tables_they_read(resources: dict[str, Any]) -> N
     for fn_id in ("DomainAuthorizerFunction", "CorsPreflightFunction", "MessageStatusFunction"):
         policies = resources[fn_id]["Properties"]["Policies"]
         assert all(next(iter(p)) == "DynamoDBReadPolicy" for p in policies), fn_id
+
+
+def test_import_contracts_hold() -> None:
+    # functions -> services -> (domain, dal, adapters) -> models, and domain stays free of I/O
+    result = subprocess.run(
+        [str(BIN / "lint-imports"), "--config", str(ROOT / "pyproject.toml")],
+        cwd=ROOT / "layers" / "common" / "python",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout

@@ -118,9 +118,7 @@ def seed_deployment(
     fields.update(overrides)
     repo.save_deployment(
         DeploymentItem(key, **fields),
-        domains
-        if domains is not None
-        else [AllowedDomain("app.ebp.fr"), AllowedDomain("*.ebp.fr", is_wildcard=True)],
+        domains if domains is not None else [AllowedDomain("app.ebp.fr"), AllowedDomain("*.ebp.fr", is_wildcard=True)],
     )
 
 

@@ -121,8 +121,17 @@ def test_the_sqs_event_has_lambdas_shape_and_the_batch_size_is_honoured(sqs: Any
     records = [record for _, event in invoker.calls for record in event["Records"]]
     assert all(function_id == "BatchFunction" for function_id, _ in invoker.calls)
     for record in records:
-        assert {"messageId", "receiptHandle", "body", "attributes", "messageAttributes", "md5OfBody", "eventSource",
-                "eventSourceARN", "awsRegion"} <= set(record)
+        assert {
+            "messageId",
+            "receiptHandle",
+            "body",
+            "attributes",
+            "messageAttributes",
+            "md5OfBody",
+            "eventSource",
+            "eventSourceARN",
+            "awsRegion",
+        } <= set(record)
         assert record["eventSource"] == "aws:sqs"
         assert record["eventSourceARN"] == spec.queue_arn == "arn:aws:sqs:eu-west-3:123456789012:fx-WorkQueue"
         assert record["awsRegion"] == REGION
@@ -134,8 +143,12 @@ def test_the_sqs_event_has_lambdas_shape_and_the_batch_size_is_honoured(sqs: Any
     (with_attributes,) = [record for record in records if record["body"] == "with-attributes"]
     assert with_attributes["messageAttributes"] == {
         "trace": {"stringValue": "abc", "stringListValues": [], "binaryListValues": [], "dataType": "String"},
-        "blob": {"binaryValue": base64.b64encode(b"\x00\x01").decode(), "stringListValues": [],
-                 "binaryListValues": [], "dataType": "Binary"},
+        "blob": {
+            "binaryValue": base64.b64encode(b"\x00\x01").decode(),
+            "stringListValues": [],
+            "binaryListValues": [],
+            "dataType": "Binary",
+        },
     }
     assert "md5OfMessageAttributes" in with_attributes
 
@@ -290,11 +303,13 @@ def test_the_poller_thread_invokes_and_stops_promptly(sqs: Any, model: StackMode
 # --------------------------------------------------------------------------------------- EventBridge
 
 
-def put_event(emulator: Emulator, detail_type: str, detail: dict[str, Any], *, bus: str = "fx-bus",
-              source: str = "fixture.orders") -> None:
+def put_event(
+    emulator: Emulator, detail_type: str, detail: dict[str, Any], *, bus: str = "fx-bus", source: str = "fixture.orders"
+) -> None:
     events = aws_client("events", emulator.endpoint_url, REGION)
-    response = events.put_events(Entries=[{"EventBusName": bus, "Source": source,
-                                           "DetailType": detail_type, "Detail": json.dumps(detail)}])
+    response = events.put_events(
+        Entries=[{"EventBusName": bus, "Source": source, "DetailType": detail_type, "Detail": json.dumps(detail)}]
+    )
     assert response["FailedEntryCount"] == 0
 
 

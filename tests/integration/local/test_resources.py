@@ -68,10 +68,14 @@ def test_every_declared_table_queue_bucket_and_bus_exists(endpoint: str, stack: 
     prefix = f"{STACK}-"
     table_names = {n for n in aws_client("dynamodb", endpoint).list_tables()["TableNames"] if n.startswith(prefix)}
     queue_urls = aws_client("sqs", endpoint).list_queues(QueueNamePrefix=prefix).get("QueueUrls", [])
-    bucket_names = {b["Name"] for b in aws_client("s3", endpoint).list_buckets()["Buckets"]
-                    if b["Name"].startswith(prefix)}
-    bus_names = {b["Name"] for b in aws_client("events", endpoint).list_event_buses()["EventBuses"]
-                 if b["Name"] == "default" or b["Name"].startswith(prefix)}
+    bucket_names = {
+        b["Name"] for b in aws_client("s3", endpoint).list_buckets()["Buckets"] if b["Name"].startswith(prefix)
+    }
+    bus_names = {
+        b["Name"]
+        for b in aws_client("events", endpoint).list_event_buses()["EventBuses"]
+        if b["Name"] == "default" or b["Name"].startswith(prefix)
+    }
     # Then every one of them exists under its local physical name, and nothing else was made
     assert table_names == {f"{STACK}-{logical_id}" for logical_id in tables}
     assert {url.rsplit("/", 1)[-1] for url in queue_urls} == {f"{STACK}-{logical_id}" for logical_id in queues}
@@ -136,8 +140,10 @@ def test_a_second_provisioning_changes_nothing(endpoint: str, stack: StackModel)
     dynamodb = aws_client("dynamodb", endpoint)
     queue_urls = sorted(sqs.list_queues(QueueNamePrefix=f"{STACK}-")["QueueUrls"])
     before = {url: sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"] for url in queue_urls}
-    created = {name: dynamodb.describe_table(TableName=name)["Table"]["CreationDateTime"]
-               for name in dynamodb.list_tables()["TableNames"]}
+    created = {
+        name: dynamodb.describe_table(TableName=name)["Table"]["CreationDateTime"]
+        for name in dynamodb.list_tables()["TableNames"]
+    }
     # When the same template is provisioned again
     again = provision(TEMPLATE, endpoint, stack_name=STACK, parameter_overrides=LOCAL_PARAMETERS)
     # Then it succeeds with the same model, and no queue or table was recreated or modified
@@ -145,8 +151,10 @@ def test_a_second_provisioning_changes_nothing(endpoint: str, stack: StackModel)
     assert sorted(sqs.list_queues(QueueNamePrefix=f"{STACK}-")["QueueUrls"]) == queue_urls
     after = {url: sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"] for url in queue_urls}
     assert after == before
-    assert {name: dynamodb.describe_table(TableName=name)["Table"]["CreationDateTime"]
-            for name in dynamodb.list_tables()["TableNames"]} == created
+    assert {
+        name: dynamodb.describe_table(TableName=name)["Table"]["CreationDateTime"]
+        for name in dynamodb.list_tables()["TableNames"]
+    } == created
 
 
 def test_function_environments_resolve_to_the_emulators_names_and_urls(endpoint: str, stack: StackModel) -> None:
@@ -220,8 +228,15 @@ def test_fixture_intrinsics_rules_and_conditions_resolve(endpoint: str) -> None:
     assert "fx-ProdOnlyQueue" not in " ".join(sqs.list_queues()["QueueUrls"])
     # And the bucket has its CORS rules, the table its LSI, stream and TTL
     cors = aws_client("s3", endpoint).get_bucket_cors(Bucket="fx-filesbucket")["CORSRules"]
-    assert cors == [{"AllowedHeaders": ["*"], "AllowedMethods": ["GET", "PUT"],
-                     "AllowedOrigins": ["https://editor.example"], "ExposeHeaders": ["ETag"], "MaxAgeSeconds": 600}]
+    assert cors == [
+        {
+            "AllowedHeaders": ["*"],
+            "AllowedMethods": ["GET", "PUT"],
+            "AllowedOrigins": ["https://editor.example"],
+            "ExposeHeaders": ["ETag"],
+            "MaxAgeSeconds": 600,
+        }
+    ]
     table = aws_client("dynamodb", endpoint).describe_table(TableName="fx-OrdersTable")["Table"]
     assert [i["IndexName"] for i in table["LocalSecondaryIndexes"]] == ["placed-index"]
     projection = table["GlobalSecondaryIndexes"][0]["Projection"]

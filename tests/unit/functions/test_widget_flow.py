@@ -322,3 +322,67 @@ def test_preflight_echoes_only_allowed_origins(world: World) -> None:
         resp = handler(event, Ctx())
         assert (resp["statusCode"] == 204) is allowed, (origin, resp)
         assert header(resp, "Access-Control-Allow-Origin") == (origin if allowed else None)
+
+
+class BrokenRetriever:
+    def search(self, collections: Any, query: str, limit: int) -> list[str]:
+        raise RuntimeError("qdrant is down")
+
+
+class RecordingRetriever:
+    def __init__(self) -> None:
+        self.queries: list[str] = []
+
+    def search(self, collections: Any, query: str, limit: int) -> list[str]:
+        self.queries.append(query)
+        return ["Carrelage : 40 à 60 € HT/m²"]
+
+
+def _delivery(world: World, content: str, receive_count: int = 1) -> Any:
+    from aimanager.services.turns import Delivery
+
+    session_id = body(init_session())["data"]["session_id"]
+    message_id = body(post_message(session_id, content))["data"]["message_id"]
+    return Delivery(message_id, session_id, receive_count, 3)
+
+
+def test_knowledge_is_retrieved_into_the_prompt_and_a_retrieval_failure_still_answers(world: World) -> None:
+    from aimanager.services.turns import answer_turn
+
+    seed_agent(qdrant_collection="expert-btp")
+    # Given a working knowledge base, Then its snippets reach the system prompt
+    model, retriever = FakeModel(), RecordingRetriever()
+    assert answer_turn(_delivery(world, "prix carrelage ?"), model, retriever) == "completed"
+    assert retriever.queries == ["prix carrelage ?"]
+    assert "Carrelage : 40 à 60 € HT/m²" in model.calls[0][0]["content"]
+    # Given a broken one, Then the turn is still answered, without context
+    assert answer_turn(_delivery(world, "et la peinture ?"), FakeModel(), BrokenRetriever()) == "completed"
+
+
+def test_unexpected_errors_back_off_then_fail_the_turn_on_the_last_delivery(world: World) -> None:
+    from aimanager.services.turns import process_delivery
+
+    class Exploding(FakeModel):
+        def chat(self, *args: Any, **kwargs: Any) -> ChatResult:
+            raise KeyError("boom")
+
+    delays: list[int] = []
+    # Given a first delivery that hits a bug, Then it backs off 2 s and raises for a redelivery
+    first = _delivery(world, "un", receive_count=1)
+    with pytest.raises(KeyError):
+        process_delivery(first, Exploding(), RecordingRetriever(), delays.append, 2)
+    assert delays == [2]
+    assert body(get_status(first.message_id))["data"]["status"] == "processing"
+    # Given the last delivery, Then the turn is failed clearly (and the record still raises, for the DLQ)
+    last = _delivery(world, "deux", receive_count=3)
+    with pytest.raises(KeyError):
+        process_delivery(last, Exploding(), RecordingRetriever(), delays.append, 2)
+    status = body(get_status(last.message_id))["data"]
+    assert status["status"] == "failed" and status["error"]["code"] == "internal_error"
+    # And a model outage backs off exponentially: 2 s, then 4 s
+    outage = FakeModel()
+    outage.fail_with = ModelUnavailable("down")
+    second = _delivery(world, "trois", receive_count=2)
+    with pytest.raises(Exception, match="down"):
+        process_delivery(second, outage, RecordingRetriever(), delays.append, 2)
+    assert delays[-1] == 4

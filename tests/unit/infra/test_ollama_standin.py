@@ -193,9 +193,7 @@ def test_schema_format_answers_an_instance_of_the_schema(client: ollama.Client) 
         note: str | None = None
 
     # When the question is answered
-    reply = client.chat(
-        model="llama3.1", messages=conversation(), stream=False, format=PreQuote.model_json_schema()
-    )
+    reply = client.chat(model="llama3.1", messages=conversation(), stream=False, format=PreQuote.model_json_schema())
 
     # Then the content validates against the schema
     parsed = PreQuote.model_validate_json(reply.message.content or "")

@@ -160,7 +160,7 @@ def test_trigger_invokes_with_the_scheduled_event() -> None:
     result = scheduler.trigger(MONTHLY.name)
     # Then the function got EventBridge's Scheduled Event, with the rule's ARN, and its result comes back
     assert result.payload == {"ok": True}
-    (function_id, event), = invoker.calls
+    ((function_id, event),) = invoker.calls
     assert function_id == "ReportFunction"
     assert set(event) == {"version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail"}
     assert event["version"] == "0"
@@ -176,8 +176,9 @@ def test_trigger_invokes_with_the_scheduled_event() -> None:
 
 def test_trigger_accepts_the_logical_id_and_uses_the_target_input() -> None:
     # Given a schedule whose target has a constant Input
-    spec = ScheduleSpec(name="nightly", expression="rate(1 day)", function_id="F", input_json='{"job": "purge"}',
-                        logical_id="FNightly")
+    spec = ScheduleSpec(
+        name="nightly", expression="rate(1 day)", function_id="F", input_json='{"job": "purge"}', logical_id="FNightly"
+    )
     invoker = FakeInvoker()
     scheduler = Scheduler([spec], invoker)
     # When it is triggered by its logical id

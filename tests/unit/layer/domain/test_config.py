@@ -33,9 +33,7 @@ def agent(**kw: Any) -> AgentConfig:
 
 
 def deployment(mode: str = "dedicated", **kw: Any) -> DeploymentView:
-    return DeploymentView(
-        deployment_key="dpl_x", agent_id="a", editor_id="e", name="n", deployment_mode=mode, **kw
-    )
+    return DeploymentView(deployment_key="dpl_x", agent_id="a", editor_id="e", name="n", deployment_mode=mode, **kw)
 
 
 def test_shared_mode_ignores_the_overlay_and_keeps_master_rules() -> None:
@@ -56,10 +54,7 @@ def test_shared_mode_ignores_the_overlay_and_keeps_master_rules() -> None:
     ],
 )
 def test_dedicated_prompt(overlay: dict[str, Any], rules: dict[str, Any], prompt: str) -> None:
-    assert (
-        resolve_config(agent(whitelabel_config=rules), deployment(config_overlay=overlay)).system_prompt
-        == prompt
-    )
+    assert resolve_config(agent(whitelabel_config=rules), deployment(config_overlay=overlay)).system_prompt == prompt
 
 
 @pytest.mark.parametrize(("asked", "got"), [(0.0, 0.1), (2.0, 1.5), (0.9, 0.9)])

@@ -111,6 +111,5 @@ def test_reverse_index_keys_cover_every_pattern_that_can_match() -> None:
     for entry in (D("*.example.com", is_wildcard=True), D("app.example.com")):
         keys = index_keys_for_entry(entry)
         assert any(
-            k in keys
-            for k in index_keys_for_host("x.app.example.com" if entry.is_wildcard else "app.example.com")
+            k in keys for k in index_keys_for_host("x.app.example.com" if entry.is_wildcard else "app.example.com")
         )

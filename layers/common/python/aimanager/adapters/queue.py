@@ -22,7 +22,7 @@ class SqsTurnQueue:
 
     def __init__(self, queue_url: str, client: Any | None = None) -> None:
         self.queue_url = queue_url
-        self._sqs = client or botocore.session.get_session().create_client("sqs")
+        self._sqs: Any = client or botocore.session.get_session().create_client("sqs")
 
     def send(self, payload: dict[str, Any]) -> str:
         out = self._sqs.send_message(QueueUrl=self.queue_url, MessageBody=json.dumps(payload))

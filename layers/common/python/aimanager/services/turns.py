@@ -100,7 +100,7 @@ def answer_turn(delivery: Delivery, model: ChatModel, retriever: Retriever) -> s
         repo.mark_failed(user_msg.message_id, "agent_unavailable", "This assistant is no longer available.", final=True)
         return "failed"
     config = resolve_config(agent, deployment.view)
-    snippets = retriever.search(config.collections, user_msg.content, RETRIEVAL_LIMIT) if config.collections else []
+    snippets = _retrieve(retriever, config.collections, user_msg.content)
     chat = build_chat(
         config.system_prompt,
         snippets,
