@@ -12,7 +12,8 @@ from aimanager.observability import logger
 from aimanager.services.authorize import authorize_widget
 from aimanager.settings import get_settings
 
-bind_tables(get_settings())
+settings = get_settings()
+bind_tables(settings)
 
 
 def _policy(effect: str, method_arn: str, principal: str, context: dict[str, str]) -> dict[str, Any]:
@@ -36,7 +37,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     ip = str(((event.get("requestContext") or {}).get("identity") or {}).get("sourceIp") or "")
     method_arn = str(event.get("methodArn") or "")
     try:
-        caller = authorize_widget(key, headers, ip)
+        caller = authorize_widget(key, headers, ip, cache_ttl_s=settings.authorizer_cache_seconds)
     except Unauthorized:
         raise Exception("Unauthorized") from None  # API Gateway's contract for a 401
     except Forbidden as exc:

@@ -21,7 +21,8 @@ from aimanager.services import widget
 from aimanager.services.authorize import authorize_widget
 from aimanager.settings import get_settings
 
-bind_tables(get_settings())
+settings = get_settings()
+bind_tables(settings)
 app = rest_resolver()
 
 
@@ -29,7 +30,9 @@ app = rest_resolver()
 def init(body: Annotated[InitIn, Body()]) -> Response[str]:
     event = app.current_event
     key = event.headers.get("x-deployment-key") or event.headers.get("X-Deployment-Key") or body.deployment_key
-    caller = authorize_widget(key, dict(event.headers), source_ip(event.raw_event))
+    caller = authorize_widget(
+        key, dict(event.headers), source_ip(event.raw_event), cache_ttl_s=settings.authorizer_cache_seconds
+    )
     # From here on the origin is known to be allowed: errors too may carry it.
     event.raw_event.setdefault("requestContext", {})["authorizer"] = caller.as_authorizer_context()
     session = widget.open_session(caller, body)

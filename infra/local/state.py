@@ -80,9 +80,9 @@ class StateStore:
         sent = 0
         pages = self.ddb.get_paginator("scan").paginate(
             TableName=name,
-            FilterExpression="#r = :u AND #s IN (:q, :p)",
-            ExpressionAttributeNames={"#r": "role", "#s": "status"},
-            ExpressionAttributeValues={":u": {"S": "user"}, ":q": {"S": "queued"}, ":p": {"S": "processing"}},
+            FilterExpression="begins_with(message_id, :m) AND #s IN (:q, :p)",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":m": {"S": "msg_"}, ":q": {"S": "queued"}, ":p": {"S": "processing"}},
         )
         for page in pages:
             for item in page["Items"]:

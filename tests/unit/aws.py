@@ -19,6 +19,8 @@ from aimanager.dal import repositories as repo
 from aimanager.dal.tables import AgentItem, DeploymentItem, bind_tables
 from aimanager.ids import utc_now
 from aimanager.models.agent import AllowedDomain
+from aimanager.services import authorize
+from aimanager.services.turns import clear_config_cache
 from aimanager.settings import get_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,6 +76,8 @@ def aws_world(monkeypatch: Any) -> Iterator[World]:
         monkeypatch.setenv("MESSAGE_QUEUE_URL", queue_url)
         get_settings.cache_clear()
         bind_tables(get_settings())
+        clear_config_cache()  # a new world: nothing cached from the previous one
+        authorize.clear_cache()
         yield World(queue_url=queue_url, dlq_url=dlq_url, sqs=sqs)
     get_settings.cache_clear()
 

@@ -386,3 +386,57 @@ def test_unexpected_errors_back_off_then_fail_the_turn_on_the_last_delivery(worl
     with pytest.raises(Exception, match="down"):
         process_delivery(second, outage, RecordingRetriever(), delays.append, 2)
     assert delays[-1] == 4
+
+
+def test_two_racing_deliveries_store_one_answer(world: World) -> None:
+    from aimanager.dal import repositories as repo
+
+    # Given one turn picked up by two workers at once (a visibility timeout that expired mid-turn)
+    d = _delivery(world, "course")
+    repo.start_processing(d.session_id, d.message_id)
+    repo.start_processing(d.session_id, d.message_id)
+    # When both try to store their answer, Then only the first is kept
+    assert repo.complete_turn(d.session_id, d.message_id, repo.Reply("première", "m", 1, 1)) is True
+    assert repo.complete_turn(d.session_id, d.message_id, repo.Reply("seconde", "m", 1, 1)) is False
+    assert body(get_status(d.message_id))["data"]["content"] == "première"
+
+
+def test_an_idempotent_retry_after_a_crash_between_marker_and_turn_writes_the_turn(world: World) -> None:
+    from aimanager.dal import repositories as repo
+    from aimanager.dal.tables import MessageItem
+
+    session_id = body(init_session())["data"]["session_id"]
+    # Given a marker whose turn was never written (the function died in between)
+    MessageItem(
+        session_id,
+        "idem#cli-crash01",
+        deployment_key=DEMO_KEY,
+        content="msg_0000000000000000000000000x" + session_id.removeprefix("sess_"),
+        status="marker",
+        created_at="t",
+        updated_at="t",
+    ).save()
+    # When the client retries with the same client_message_id
+    queued = body(post_message(session_id, "après crash", client_message_id="cli-crash01"))["data"]
+    # Then the turn exists under the marker's id, and is queued once
+    assert queued["message_id"].startswith("msg_0000000000000000000000000x")
+    assert len(world.queued_bodies()) == 1
+    assert [t.content for t in repo.session_messages(session_id)] == ["après crash"]
+
+
+def test_the_authorizer_cache_delays_a_deactivation_by_at_most_its_ttl(world: World) -> None:
+    from aimanager.errors import Unauthorized
+    from aimanager.services import authorize
+
+    headers = {"Origin": "https://app.ebp.fr"}
+    # Given a container that has just authorized a deployment with a 60 s cache
+    assert authorize.authorize_widget(DEMO_KEY, headers, "1.2.3.4", cache_ttl_s=60).deployment_key == DEMO_KEY
+    # When the deployment is deactivated
+    seed_deployment(is_active=False)
+    # Then that container still accepts it until its cache expires, while a fresh read refuses at once
+    assert authorize.authorize_widget(DEMO_KEY, headers, "1.2.3.4", cache_ttl_s=60).deployment_key == DEMO_KEY
+    with pytest.raises(Unauthorized):
+        authorize.authorize_widget(DEMO_KEY, headers, "1.2.3.4", cache_ttl_s=0)
+    authorize.clear_cache()  # what the TTL expiry does
+    with pytest.raises(Unauthorized):
+        authorize.authorize_widget(DEMO_KEY, headers, "1.2.3.4", cache_ttl_s=60)

@@ -29,3 +29,25 @@ def random_id(prefix: str, nbytes: int = 16) -> str:
 
 def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+SESSION_PREFIX = "sess_"
+MESSAGE_PREFIX = "msg_"
+_ULID_LEN = 26
+
+
+def new_session_id() -> str:
+    return random_id("sess")
+
+
+def new_message_id(session_id: str) -> str:
+    """`msg_<26 sortable chars><the session's token>`: one GetItem finds a message from its id alone."""
+    return sortable_id("msg") + session_id.removeprefix(SESSION_PREFIX)
+
+
+def session_of(message_id: str) -> str | None:
+    """The session a message id names, or None when the id is not one of ours."""
+    token = message_id.removeprefix(MESSAGE_PREFIX)[_ULID_LEN:]
+    if not message_id.startswith(MESSAGE_PREFIX) or not token or len(message_id) > 96:
+        return None
+    return SESSION_PREFIX + token

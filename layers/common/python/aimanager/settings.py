@@ -34,6 +34,7 @@ class Settings:
     qdrant_url: str
     qdrant_path: str
     embed_model: str
+    authorizer_cache_seconds: int
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -54,6 +55,7 @@ class Settings:
             qdrant_url=env("QDRANT_URL", ""),
             qdrant_path=env("QDRANT_PATH", ""),
             embed_model=env("OLLAMA_EMBED_MODEL", "nomic-embed-text"),
+            authorizer_cache_seconds=_int("AUTHORIZER_CACHE_SECONDS", 0),
         )
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
@@ -137,58 +137,70 @@ def get_session(session_id: str, deployment_key: str) -> SessionItem | None:
 # ------------------------------------------------------------------ messages
 
 
-def idempotency_marker_id(session_id: str, client_message_id: str) -> str:
-    return f"idem#{session_id}#{client_message_id}"
+def _marker_key(client_message_id: str) -> str:
+    return f"idem#{client_message_id}"
 
 
-def put_user_message(item: MessageItem) -> MessageItem:
-    """Store the user's message; with a client_message_id, a retry returns the first one instead of a copy."""
+def put_user_message(item: MessageItem) -> tuple[MessageItem, bool]:
+    """Store a new turn; with a client_message_id, a retry gets the first turn back: (turn, created).
+
+    The marker (same partition) is written first and names the turn's id; if a crash leaves a marker without
+    its turn, the retry writes the turn under that id. Two conditional puts, no transaction.
+    """
     if not item.client_message_id:
         item.save(condition=MessageItem.message_id.does_not_exist())
-        return item
-    marker_id = idempotency_marker_id(item.session_id, item.client_message_id)
-    # The marker has no session_id attribute, so the sparse session index never lists it.
+        return item, True
     marker = MessageItem(
-        marker_id,
-        session_id=None,
+        item.session_id,
+        _marker_key(item.client_message_id),
         deployment_key=item.deployment_key,
-        role="marker",
         content=item.message_id,
-        status="completed",
+        status="marker",
         created_at=item.created_at,
         updated_at=item.created_at,
     )
     try:
-        with TransactWrite(connection=Connection()) as tx:
-            tx.save(marker, condition=MessageItem.message_id.does_not_exist())
-            tx.save(item, condition=MessageItem.message_id.does_not_exist())
-    except TransactWriteError:
-        existing = MessageItem.get(marker_id, consistent_read=True)
-        return MessageItem.get(existing.content, consistent_read=True)
-    return item
+        marker.save(condition=MessageItem.message_id.does_not_exist())
+    except PutError as exc:
+        if not _conditional_failed(exc):
+            raise
+        existing = MessageItem.get(item.session_id, _marker_key(item.client_message_id), consistent_read=True)
+        first = get_message(item.session_id, existing.content)
+        if first is not None:
+            return first, False
+        item.message_id = existing.content  # the marker's turn was never written: write it now
+    item.save(condition=MessageItem.message_id.does_not_exist())
+    return item, True
 
 
-def get_message(message_id: str) -> MessageItem | None:
+def get_message(session_id: str, message_id: str) -> MessageItem | None:
     try:
-        return MessageItem.get(message_id, consistent_read=True)
+        return MessageItem.get(session_id, message_id, consistent_read=True)
     except DoesNotExist:
         return None
 
 
 def session_messages(session_id: str, limit: int = 200) -> list[MessageItem]:
-    """The session's messages, oldest first (the most recent `limit`)."""
-    items = list(MessageItem.by_session.query(session_id, scan_index_forward=False, limit=limit))
-    return list(reversed(items))
+    """The session's turns, oldest first (the most recent `limit`), from one strongly consistent Query."""
+    items = MessageItem.query(
+        session_id,
+        MessageItem.message_id.startswith("msg_"),
+        scan_index_forward=False,
+        limit=limit,
+        consistent_read=True,
+    )
+    return list(reversed(list(items)))
 
 
 class AlreadyAnswered(Exception):
     """The turn is completed (or failed for good): a redelivery must do nothing."""
 
 
-def start_processing(message_id: str) -> MessageItem:
+def start_processing(session_id: str, message_id: str) -> MessageItem:
     """queued|processing -> processing, counting attempts; a completed or failed turn raises AlreadyAnswered."""
-    item = MessageItem(message_id)
+    item = MessageItem(session_id, message_id)
     try:
+        # ReturnValues ALL_NEW: the item comes back whole, no second read.
         item.update(
             actions=[
                 MessageItem.status.set("processing"),
@@ -204,37 +216,49 @@ def start_processing(message_id: str) -> MessageItem:
     return item
 
 
-def complete_turn(user_message: MessageItem, reply: MessageItem, session_id: str) -> bool:
-    """Store the reply and close the turn atomically; False when another delivery already answered it."""
+@dataclass(frozen=True)
+class Reply:
+    content: str
+    model: str
+    tokens: int
+    generation_time_ms: int
+
+
+def complete_turn(session_id: str, message_id: str, reply: Reply) -> bool:
+    """Write the reply onto the turn, only if it is still processing: False when another delivery won."""
     now = utc_now()
     try:
-        with TransactWrite(connection=Connection()) as tx:
-            tx.save(reply, condition=MessageItem.message_id.does_not_exist())
-            tx.update(
-                MessageItem(user_message.message_id),
-                actions=[
-                    MessageItem.status.set("completed"),
-                    MessageItem.reply_id.set(reply.message_id),
-                    MessageItem.updated_at.set(now),
-                    MessageItem.error_code.remove(),
-                    MessageItem.error_message.remove(),
-                ],
-                condition=MessageItem.status == "processing",
-            )
-            tx.update(
-                SessionItem(session_id),
-                actions=[SessionItem.messages_count.add(2), SessionItem.last_activity_at.set(now)],
-                condition=SessionItem.session_id.exists(),
-            )
-    except TransactWriteError as exc:
-        if "ConditionalCheckFailed" in str(exc.cancellation_reasons or exc):
+        MessageItem(session_id, message_id).update(
+            actions=[
+                MessageItem.status.set("completed"),
+                MessageItem.reply_content.set(reply.content),
+                MessageItem.reply_model.set(reply.model),
+                MessageItem.reply_tokens.set(reply.tokens),
+                MessageItem.reply_generation_time_ms.set(reply.generation_time_ms),
+                MessageItem.updated_at.set(now),
+                MessageItem.completed_at.set(now),
+                MessageItem.error_code.remove(),
+                MessageItem.error_message.remove(),
+            ],
+            condition=MessageItem.status == "processing",
+        )
+    except UpdateError as exc:
+        if _conditional_failed(exc):
             return False
         raise
     return True
 
 
-def mark_failed(message_id: str, code: str, message: str, *, final: bool) -> None:
-    """Record the error; `final` moves the turn to failed, otherwise it stays processing for the next try."""
+def mark_failed(
+    session_id: str,
+    message_id: str,
+    code: str,
+    message: str,
+    *,
+    final: bool,
+    only_if: tuple[str, ...] = ("queued", "processing"),
+) -> None:
+    """Record the error; `final` moves the turn to failed, otherwise it stays as it is for the next try."""
     actions: list[Action] = [
         MessageItem.error_code.set(code),
         MessageItem.error_message.set(message),
@@ -243,23 +267,7 @@ def mark_failed(message_id: str, code: str, message: str, *, final: bool) -> Non
     if final:
         actions.append(MessageItem.status.set("failed"))
     try:
-        MessageItem(message_id).update(actions=actions, condition=MessageItem.status.is_in("queued", "processing"))
-    except UpdateError as exc:
-        if not _conditional_failed(exc):
-            raise
-
-
-def mark_queue_failure(message_id: str, message: str) -> None:
-    try:
-        MessageItem(message_id).update(
-            actions=[
-                MessageItem.status.set("failed"),
-                MessageItem.error_code.set("queue_unavailable"),
-                MessageItem.error_message.set(message),
-                MessageItem.updated_at.set(utc_now()),
-            ],
-            condition=MessageItem.status == "queued",
-        )
+        MessageItem(session_id, message_id).update(actions=actions, condition=MessageItem.status.is_in(*only_if))
     except UpdateError as exc:
         if not _conditional_failed(exc):
             raise
@@ -270,6 +278,7 @@ __all__ = [
     "DeploymentRecord",
     "PutError",
     "any_active_origin",
+    "Reply",
     "complete_turn",
     "create_session",
     "get_agent",
@@ -277,7 +286,6 @@ __all__ = [
     "get_message",
     "get_session",
     "mark_failed",
-    "mark_queue_failure",
     "put_user_message",
     "session_messages",
     "start_processing",

@@ -8,7 +8,6 @@ from pynamodb.attributes import (
     NumberAttribute,
     UnicodeAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from aimanager.settings import Settings
@@ -105,39 +104,33 @@ class SessionItem(_Table):
     last_activity_at = UnicodeAttribute()
 
 
-class SessionIndex(GlobalSecondaryIndex["MessageItem"]):
-    class Meta:
-        index_name = "session_id-index"
-        projection = AllProjection()
-
-    session_id = UnicodeAttribute(hash_key=True)
-    message_id = UnicodeAttribute(range_key=True)
-
-
 class MessageItem(_Table):
+    """One chat turn: the user's message and, once answered, the assistant's reply (spec's Message pair).
+
+    Keyed by session so the history is one Query on the base table; the reply is written onto the turn by a
+    single conditional update, which is what makes a turn answered exactly once.
+    """
+
     class Meta(_Table.Meta):
         pass
 
-    message_id = UnicodeAttribute(hash_key=True)
-    session_id = UnicodeAttribute(null=True)  # absent on idempotency markers: the session index is sparse
+    session_id = UnicodeAttribute(hash_key=True)
+    message_id = UnicodeAttribute(range_key=True)  # "msg_..." (turns) or "idem#<client id>" (markers)
     deployment_key = UnicodeAttribute()
-    role = UnicodeAttribute()  # user | assistant
     content = UnicodeAttribute()
-    status = UnicodeAttribute()  # queued | processing | completed | failed
-    reply_to = UnicodeAttribute(null=True)  # assistant message: the user message it answers
-    reply_id = UnicodeAttribute(null=True)  # user message: its answer, once completed
+    status = UnicodeAttribute()  # queued | processing | completed | failed (markers: "marker")
     client_message_id = UnicodeAttribute(null=True)
     context = MapAttribute[str, object](null=True)
-    model = UnicodeAttribute(null=True)
-    tokens = NumberAttribute(null=True)
-    generation_time_ms = NumberAttribute(null=True)
+    reply_content = UnicodeAttribute(null=True)
+    reply_model = UnicodeAttribute(null=True)
+    reply_tokens = NumberAttribute(null=True)
+    reply_generation_time_ms = NumberAttribute(null=True)
     error_code = UnicodeAttribute(null=True)
     error_message = UnicodeAttribute(null=True)
     attempts = NumberAttribute(default=0)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
-
-    by_session = SessionIndex()
+    completed_at = UnicodeAttribute(null=True)
 
 
 _BINDINGS: tuple[tuple[type[Model], str], ...] = (

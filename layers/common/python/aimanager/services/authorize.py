@@ -2,14 +2,39 @@
 
 from __future__ import annotations
 
+import time
+
 from aimanager.dal import repositories as repo
 from aimanager.domain.origins import index_keys_for_host, is_host_allowed, request_host
 from aimanager.errors import Forbidden, Unauthorized
 from aimanager.models.caller import WidgetCaller
 from aimanager.observability import logger
 
+_cache: dict[str, tuple[float, repo.DeploymentRecord | None]] = {}
 
-def authorize_widget(deployment_key: str | None, headers: dict[str, str], source_ip: str) -> WidgetCaller:
+
+def _deployment(key: str, ttl_s: float) -> repo.DeploymentRecord | None:
+    """The deployment with its allowlist, cached per container for ttl_s (0 = always read): a hot widget
+    session costs no read, and deactivating a deployment or a domain takes effect within ttl_s."""
+    now = time.monotonic()
+    hit = _cache.get(key)
+    if ttl_s > 0 and hit is not None and hit[0] > now:
+        return hit[1]
+    record = repo.get_deployment(key)
+    if ttl_s > 0:
+        if len(_cache) > 1000:  # bounded: random keys from a scanner cannot grow it forever
+            _cache.clear()
+        _cache[key] = (now + ttl_s, record)
+    return record
+
+
+def clear_cache() -> None:
+    _cache.clear()
+
+
+def authorize_widget(
+    deployment_key: str | None, headers: dict[str, str], source_ip: str, *, cache_ttl_s: float = 0.0
+) -> WidgetCaller:
     """The caller, or Unauthorized (no/unknown/inactive key) or Forbidden (origin not allowed); refusals are logged."""
     key = (deployment_key or "").strip()
     host, origin_value = request_host(headers)
@@ -17,7 +42,7 @@ def authorize_widget(deployment_key: str | None, headers: dict[str, str], source
     if not key:
         logger.warning("widget request refused: missing deployment key", extra=refusal)
         raise Unauthorized("Missing deployment key.", code="missing_deployment_key")
-    record = repo.get_deployment(key) if len(key) <= 64 else None
+    record = _deployment(key, cache_ttl_s) if len(key) <= 64 else None
     if record is None or not record.view.is_active:
         logger.warning("widget request refused: unknown or inactive deployment", extra=refusal)
         raise Unauthorized("Unknown or inactive deployment key.", code="invalid_deployment_key")

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from aimanager.adapters.knowledge import Retriever
 from aimanager.adapters.llm import ChatModel, ModelUnavailable
 from aimanager.dal import repositories as repo
-from aimanager.dal.tables import MessageItem
 from aimanager.domain.config import resolve_config
 from aimanager.domain.conversation import Turn, build_chat
-from aimanager.ids import utc_now
+from aimanager.models.agent import AgentConfig
 from aimanager.observability import logger
 
 RETRIEVAL_LIMIT = 3
@@ -30,19 +30,39 @@ class Delivery:
     max_receive_count: int  # the queue's redrive maxReceiveCount
 
 
-def reply_id_for(message_id: str) -> str:
-    """Deterministic: a redelivered turn can only ever write the same reply item (conditional put)."""
-    return f"{message_id}-r"
-
-
-def _previous_turns(session_id: str, before: str) -> list[Turn]:
-    turns = []
-    for m in repo.session_messages(session_id, limit=60):
+def _previous_turns(session_id: str, before: str, window: int) -> list[Turn]:
+    """Answered turns before this one, as the user/assistant messages the model saw (enough for the window)."""
+    if window <= 0:
+        return []
+    turns: list[Turn] = []
+    for m in repo.session_messages(session_id, limit=window // 2 + 2):
         if m.message_id >= before:
             break
-        if m.role == "assistant" or (m.role == "user" and m.status == "completed"):
-            turns.append(Turn(role=m.role, content=m.content))
+        if m.status == "completed" and m.reply_content is not None:
+            turns += [Turn(role="user", content=m.content), Turn(role="assistant", content=m.reply_content)]
     return turns
+
+
+CONFIG_TTL_S = 30.0
+_config_cache: dict[str, tuple[float, repo.DeploymentRecord | None, AgentConfig | None]] = {}
+
+
+def _load(deployment_key: str) -> tuple[repo.DeploymentRecord | None, AgentConfig | None]:
+    """Deployment and agent, cached per container for CONFIG_TTL_S: a busy session costs no config reads,
+    and an edit of the agent or the deployment reaches every worker within that delay."""
+    now = time.monotonic()
+    hit = _config_cache.get(deployment_key)
+    if hit is not None and hit[0] > now:
+        return hit[1], hit[2]
+    deployment = repo.get_deployment(deployment_key)
+    agent = repo.get_agent(deployment.view.agent_id) if deployment else None
+    if deployment is not None and agent is not None:
+        _config_cache[deployment_key] = (now + CONFIG_TTL_S, deployment, agent)
+    return deployment, agent
+
+
+def clear_config_cache() -> None:
+    _config_cache.clear()
 
 
 def _retrieve(retriever: Retriever, collections: tuple[str, ...], query: str) -> list[str]:
@@ -75,6 +95,7 @@ def process_delivery(
             # Last delivery: the record goes to the DLQ for inspection, the user sees a clear failure.
             with contextlib.suppress(Exception):
                 repo.mark_failed(
+                    delivery.session_id,
                     delivery.message_id,
                     "internal_error",
                     "The assistant could not answer this message. Please send it again.",
@@ -89,30 +110,35 @@ def process_delivery(
 def answer_turn(delivery: Delivery, model: ChatModel, retriever: Retriever) -> str:
     """queued -> processing -> completed; a model failure retries, and fails the turn on the last delivery."""
     try:
-        user_msg = repo.start_processing(delivery.message_id)
+        user_msg = repo.start_processing(delivery.session_id, delivery.message_id)
     except repo.AlreadyAnswered:
         logger.info("turn already answered: redelivery ignored", extra={"message_id": delivery.message_id})
         return "duplicate"
-    user_msg.refresh(consistent_read=True)
-    deployment = repo.get_deployment(user_msg.deployment_key)
-    agent = repo.get_agent(deployment.view.agent_id) if deployment else None
+    # start_processing's update returned the whole item (ALL_NEW): no second read needed.
+    marks = [("start", time.perf_counter())]
+    deployment, agent = _load(user_msg.deployment_key)
     if deployment is None or agent is None:
-        repo.mark_failed(user_msg.message_id, "agent_unavailable", "This assistant is no longer available.", final=True)
+        repo.mark_failed(
+            delivery.session_id,
+            user_msg.message_id,
+            "agent_unavailable",
+            "This assistant is no longer available.",
+            final=True,
+        )
         return "failed"
     config = resolve_config(agent, deployment.view)
+    marks.append(("config_ms", time.perf_counter()))
     snippets = _retrieve(retriever, config.collections, user_msg.content)
-    chat = build_chat(
-        config.system_prompt,
-        snippets,
-        _previous_turns(delivery.session_id, user_msg.message_id),
-        user_msg.content,
-        config.context_window_size,
-    )
+    marks.append(("retrieval_ms", time.perf_counter()))
+    previous = _previous_turns(delivery.session_id, user_msg.message_id, config.context_window_size)
+    marks.append(("history_ms", time.perf_counter()))
+    chat = build_chat(config.system_prompt, snippets, previous, user_msg.content, config.context_window_size)
     try:
         result = model.chat(config.model, chat, temperature=config.temperature, max_tokens=config.max_tokens)
     except ModelUnavailable as exc:
         final = (not exc.retryable) or delivery.receive_count >= delivery.max_receive_count
         repo.mark_failed(
+            delivery.session_id,
             user_msg.message_id,
             "model_unavailable",
             "The assistant could not answer right now. Please try again in a moment."
@@ -132,22 +158,12 @@ def answer_turn(delivery: Delivery, model: ChatModel, retriever: Retriever) -> s
         if final:
             return "failed"
         raise RetryTurn(str(exc)) from exc
-    now = utc_now()
-    reply = MessageItem(
-        reply_id_for(user_msg.message_id),
-        session_id=delivery.session_id,
-        deployment_key=user_msg.deployment_key,
-        role="assistant",
-        content=result.content,
-        status="completed",
-        reply_to=user_msg.message_id,
-        model=result.model,
-        tokens=result.tokens,
-        generation_time_ms=result.generation_time_ms,
-        created_at=now,
-        updated_at=now,
-    )
-    if not repo.complete_turn(user_msg, reply, delivery.session_id):
+    marks.append(("model_ms", time.perf_counter()))
+    reply = repo.Reply(result.content, result.model, result.tokens, result.generation_time_ms)
+    if not repo.complete_turn(delivery.session_id, user_msg.message_id, reply):
         logger.info("turn answered by another delivery", extra={"message_id": user_msg.message_id})
         return "duplicate"
+    marks.append(("store_ms", time.perf_counter()))
+    timings = {name: round((t - marks[i][1]) * 1000, 1) for i, (name, t) in enumerate(marks[1:])}
+    logger.info("turn answered", extra={"message_id": user_msg.message_id, **timings})
     return "completed"

@@ -9,7 +9,7 @@ from aimanager.dal import repositories as repo
 from aimanager.dal.tables import MessageItem, SessionItem
 from aimanager.domain.config import resolve_config
 from aimanager.errors import NotFound, PayloadTooLarge, Unavailable
-from aimanager.ids import random_id, sortable_id, utc_now
+from aimanager.ids import new_message_id, new_session_id, session_of, utc_now
 from aimanager.models.caller import WidgetCaller
 from aimanager.models.widget import (
     AgentOut,
@@ -54,7 +54,7 @@ def open_session(caller: WidgetCaller, body: InitIn) -> InitOut:
     if existing is None:
         now = utc_now()
         session = SessionItem(
-            random_id("sess"),
+            new_session_id(),
             deployment_key=caller.deployment_key,
             agent_id=agent.agent_id,
             editor_id=caller.editor_id,
@@ -84,10 +84,9 @@ def queue_message(caller: WidgetCaller, session_id: str | None, body: MessageIn,
         raise NotFound("Unknown session.", code="session_not_found")
     now = utc_now()
     item = MessageItem(
-        sortable_id("msg"),
-        session_id=session_id,
+        session_id,
+        new_message_id(session_id),
         deployment_key=caller.deployment_key,
-        role="user",
         content=body.content,
         status="queued",
         client_message_id=body.client_message_id,
@@ -95,73 +94,77 @@ def queue_message(caller: WidgetCaller, session_id: str | None, body: MessageIn,
         created_at=now,
         updated_at=now,
     )
-    stored = repo.put_user_message(item)
-    if stored.message_id != item.message_id:  # an idempotent retry: report the first one as it stands
-        return QueuedOut(message_id=stored.message_id, session_id=session_id, status=stored.status, position=1)
+    turn, created = repo.put_user_message(item)
+    if not created:  # an idempotent retry: report the first one as it stands
+        return QueuedOut(message_id=turn.message_id, session_id=session_id, status=turn.status, position=1)
     try:
         depth = queue.depth()
-        queue.send({"message_id": item.message_id, "session_id": session_id})
+        queue.send({"message_id": turn.message_id, "session_id": session_id})
     except Exception as exc:
-        repo.mark_queue_failure(item.message_id, "The message could not be queued; please send it again.")
-        raise Unavailable("The message could not be queued; please send it again.", code="queue_unavailable") from exc
-    return QueuedOut(message_id=item.message_id, session_id=session_id, status="queued", position=depth + 1)
+        message = "The message could not be queued; please send it again."
+        repo.mark_failed(session_id, turn.message_id, "queue_unavailable", message, final=True, only_if=("queued",))
+        raise Unavailable(message, code="queue_unavailable") from exc
+    return QueuedOut(message_id=turn.message_id, session_id=session_id, status="queued", position=depth + 1)
 
 
 def _own_message(caller: WidgetCaller, message_id: str) -> MessageItem:
-    item = repo.get_message(message_id) if message_id.startswith("msg_") else None
-    if item is None or item.deployment_key != caller.deployment_key or item.role != "user":
+    session_id = session_of(message_id)
+    item = repo.get_message(session_id, message_id) if session_id else None
+    if item is None or item.deployment_key != caller.deployment_key:
         raise NotFound("Unknown message.", code="message_not_found")
     return item
 
 
 def _error(item: MessageItem) -> ErrorDetail | None:
-    if item.error_code:
+    if item.status == "failed" and item.error_code:
         return ErrorDetail(code=item.error_code, message=item.error_message or "")
     return None
-
-
-def message_status(caller: WidgetCaller, message_id: str) -> StatusOut:
-    item = _own_message(caller, message_id)
-    if item.status == "completed" and item.reply_id:
-        reply = repo.get_message(item.reply_id)
-        if reply is not None:
-            return StatusOut(
-                message_id=item.message_id,
-                status="completed",
-                content=reply.content,
-                metadata=MessageMetadata(
-                    model=reply.model,
-                    tokens=_int(reply.tokens),
-                    generation_time_ms=_int(reply.generation_time_ms),
-                ),
-            )
-    error = _error(item) if item.status == "failed" else None
-    return StatusOut(message_id=item.message_id, status=item.status, error=error)
 
 
 def _int(value: float | None) -> int | None:
     return int(value) if value is not None else None
 
 
+def _metadata(item: MessageItem) -> MessageMetadata:
+    return MessageMetadata(
+        model=item.reply_model, tokens=_int(item.reply_tokens), generation_time_ms=_int(item.reply_generation_time_ms)
+    )
+
+
+def message_status(caller: WidgetCaller, message_id: str) -> StatusOut:
+    item = _own_message(caller, message_id)
+    if item.status == "completed":
+        return StatusOut(
+            message_id=item.message_id, status="completed", content=item.reply_content, metadata=_metadata(item)
+        )
+    return StatusOut(message_id=item.message_id, status=item.status, error=_error(item))
+
+
 def session_history(caller: WidgetCaller, session_id: str) -> HistoryOut:
+    """Each turn as the user's message, then the assistant's reply once there is one."""
     if repo.get_session(session_id, caller.deployment_key) is None:
         raise NotFound("Unknown session.", code="session_not_found")
-    out = []
-    for m in repo.session_messages(session_id):
-        metadata = (
-            MessageMetadata(model=m.model, tokens=_int(m.tokens), generation_time_ms=_int(m.generation_time_ms))
-            if m.role == "assistant"
-            else None
-        )
+    out: list[HistoryMessage] = []
+    for turn in repo.session_messages(session_id):
         out.append(
             HistoryMessage(
-                message_id=m.message_id,
-                role=m.role,
-                content=m.content,
-                status=m.status,
-                created_at=m.created_at,
-                metadata=metadata,
-                error=_error(m) if m.status == "failed" else None,
+                message_id=turn.message_id,
+                role="user",
+                content=turn.content,
+                status=turn.status,
+                created_at=turn.created_at,
+                error=_error(turn),
             )
         )
+        if turn.status == "completed" and turn.reply_content is not None:
+            out.append(
+                HistoryMessage(
+                    message_id=f"{turn.message_id}-r",
+                    role="assistant",
+                    content=turn.reply_content,
+                    status="completed",
+                    created_at=turn.completed_at or turn.updated_at,
+                    metadata=_metadata(turn),
+                )
+            )
     return HistoryOut(session_id=session_id, messages=out)
