@@ -80,6 +80,7 @@ class StatusOut(BaseModel):
     content: str | None = None
     metadata: MessageMetadata | None = None
     error: ErrorDetail | None = None
+    completed_at: str | None = Field(default=None, description="When the reply was stored (UTC, ISO 8601).")
 
 
 class HistoryMessage(BaseModel):

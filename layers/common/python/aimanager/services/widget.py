@@ -94,11 +94,12 @@ def queue_message(caller: WidgetCaller, session_id: str | None, body: MessageIn,
         created_at=now,
         updated_at=now,
     )
+    depth_of_queue = queue.depth_later()  # overlaps the write: one round trip less on the hot path
     turn, created = repo.put_user_message(item)
     if not created:  # an idempotent retry: report the first one as it stands
         return QueuedOut(message_id=turn.message_id, session_id=session_id, status=turn.status, position=1)
     try:
-        depth = queue.depth()
+        depth = depth_of_queue()
         queue.send({"message_id": turn.message_id, "session_id": session_id})
     except Exception as exc:
         message = "The message could not be queued; please send it again."
@@ -135,7 +136,11 @@ def message_status(caller: WidgetCaller, message_id: str) -> StatusOut:
     item = _own_message(caller, message_id)
     if item.status == "completed":
         return StatusOut(
-            message_id=item.message_id, status="completed", content=item.reply_content, metadata=_metadata(item)
+            message_id=item.message_id,
+            status="completed",
+            content=item.reply_content,
+            metadata=_metadata(item),
+            completed_at=item.completed_at,
         )
     return StatusOut(message_id=item.message_id, status=item.status, error=_error(item))
 
