@@ -5,8 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 want="3.12"
 pick_python() {
-  for candidate in "python${want}" "$HOME/.pyenv/versions/${want}"*/bin/python3 /usr/bin/python${want}; do
-    if command -v "$candidate" >/dev/null 2>&1 || [ -x "$candidate" ]; then echo "$candidate"; return; fi
+  # A pyenv shim can exist and still refuse to run: try each candidate for real.
+  for candidate in "python${want}" "$HOME/.pyenv/versions/${want}"*/bin/python${want} \
+                   /usr/local/bin/python${want} /usr/bin/python${want}; do
+    if "$candidate" -c 'import venv, ensurepip' >/dev/null 2>&1; then echo "$candidate"; return; fi
   done
   echo "WARNING: Python ${want} (the template's runtime) not found; falling back to $(python3 --version)." >&2
   echo python3

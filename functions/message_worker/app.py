@@ -15,6 +15,7 @@ from aimanager.adapters.llm import OllamaChat
 from aimanager.adapters.queue import SqsTurnQueue
 from aimanager.dal.tables import bind_tables
 from aimanager.observability import logger, metrics
+from aimanager.tracing import tracer
 from aimanager.services.turns import Delivery, process_delivery
 from aimanager.settings import get_settings
 
@@ -38,6 +39,7 @@ def retriever() -> Retriever:
     return _retriever
 
 
+@tracer.capture_method
 def record_handler(record: SQSRecord) -> str:
     body = json.loads(record.body)
     receive_count = int(record.attributes.approximate_receive_count or 1)
@@ -58,6 +60,7 @@ def record_handler(record: SQSRecord) -> str:
 
 
 @logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return process_partial_response(  # type: ignore[return-value]  # a TypedDict of the same shape

@@ -440,3 +440,30 @@ def test_the_authorizer_cache_delays_a_deactivation_by_at_most_its_ttl(world: Wo
     authorize.clear_cache()  # what the TTL expiry does
     with pytest.raises(Unauthorized):
         authorize.authorize_widget(DEMO_KEY, headers, "1.2.3.4", cache_ttl_s=60)
+
+
+def test_every_refusal_is_logged_with_deployment_origin_and_source_ip(world: World) -> None:
+    import logging
+
+    from aimanager.observability import logger
+
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    logger.addHandler(handler)
+    try:
+        # Given a request from a site that is not allowed
+        event = load_event("domain_authorizer/request.json")
+        event["headers"] = {"X-Deployment-Key": DEMO_KEY, "Origin": "https://evil.example"}
+        load_handler("domain_authorizer").handler(event, Ctx())
+    finally:
+        logger.removeHandler(handler)
+    # Then one warning names the deployment, the origin and the caller's IP
+    refusals = [r for r in records if str(r.msg).startswith("widget request refused")]
+    assert len(refusals) == 1 and refusals[0].levelname == "WARNING"
+    seen = vars(refusals[0])
+    assert (seen["deployment_key"], seen["origin"], seen["source_ip"]) == (
+        DEMO_KEY,
+        "https://evil.example",
+        "203.0.113.9",
+    )

@@ -1,8 +1,8 @@
 """The one Logger and Metrics of every function (Powertools, configured by POWERTOOLS_* variables).
 
-No Powertools Tracer: importing the X-Ray SDK costs ~110-150 ms of cold start per function (measured, see
-docs/benchmarks.md); every function has `Tracing: Active` in the template, so Lambda and API Gateway still
-trace each invocation end to end.
+The Tracer lives apart (aimanager.tracing): importing the X-Ray SDK costs ~110-150 ms of cold start (measured,
+docs/benchmarks.md), so only the worker, whose model calls deserve sub-segments, uses it; the API functions
+rely on `Tracing: Active` (Lambda and API Gateway segments) without the SDK.
 """
 
 from __future__ import annotations
