@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import requests
 
 from tests.e2e.conftest import RunningStack, poll
 
@@ -158,3 +159,13 @@ def test_model_failure_is_retried_then_failed_clearly(local_stack: RunningStack)
     assert done["error"]["code"] == "model_unavailable" and "try again" in done["error"]["message"]
     history = local_stack.call("GET", f"/api/widget/v1/session/{session_id}/messages").json()["data"]["messages"]
     assert history[0]["content"] == "question piégée [[standin:error=500]]"
+
+
+def test_local_control_routes(local_stack: RunningStack) -> None:
+    # The template declares no schedule yet: the list is empty and an unknown one is a 404 in the envelope
+    assert requests.get(f"{local_stack.url}/_local/schedules", timeout=10).json() == {"success": True, "data": []}
+    resp = requests.post(f"{local_stack.url}/_local/schedules/nope/trigger", timeout=10)
+    assert resp.status_code == 404 and resp.json()["error"]["code"] == "not_found"
+    # And an unknown API route is a 404 in the envelope (API Gateway's MISSING_AUTHENTICATION_TOKEN, reshaped)
+    unknown = requests.get(f"{local_stack.url}/api/nothing-here", timeout=10)
+    assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "not_found"

@@ -96,3 +96,19 @@ def test_import_contracts_hold() -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 broken" in result.stdout
+
+
+def test_each_function_may_touch_exactly_the_tables_it_is_told_about(resources: dict[str, Any]) -> None:
+    # Least privilege both ways: a table in a function's environment has a policy, and a policy has a reason
+    for fn_id, fn in functions(resources).items():
+        env_tables = {
+            v["Ref"]
+            for k, v in fn["Properties"].get("Environment", {}).get("Variables", {}).items()
+            if k.endswith("_TABLE")
+        }
+        policy_tables = {
+            next(iter(p.values()))["TableName"]["Ref"]
+            for p in fn["Properties"].get("Policies", [])
+            if next(iter(p)).startswith("DynamoDB")
+        }
+        assert env_tables == policy_tables, fn_id
