@@ -15,9 +15,9 @@ from aimanager.adapters.llm import OllamaChat
 from aimanager.adapters.queue import SqsTurnQueue
 from aimanager.dal.tables import bind_tables
 from aimanager.observability import logger, metrics
-from aimanager.tracing import tracer
 from aimanager.services.turns import Delivery, process_delivery
 from aimanager.settings import get_settings
+from aimanager.tracing import tracer
 
 settings = get_settings()
 bind_tables(settings)
