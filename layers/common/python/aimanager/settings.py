@@ -26,6 +26,11 @@ class Settings:
     allowed_origins_table: str
     sessions_table: str
     messages_table: str
+    user_editor_links_table: str
+    uniqueness_table: str
+    share_links_table: str
+    link_codes_table: str
+    share_base_url: str
     message_queue_url: str
     message_max_receive_count: int
     retry_backoff_seconds: int
@@ -47,6 +52,11 @@ class Settings:
             allowed_origins_table=env("ALLOWED_ORIGINS_TABLE", ""),
             sessions_table=env("SESSIONS_TABLE", ""),
             messages_table=env("MESSAGES_TABLE", ""),
+            user_editor_links_table=env("USER_EDITOR_LINKS_TABLE", ""),
+            uniqueness_table=env("UNIQUENESS_TABLE", ""),
+            share_links_table=env("SHARE_LINKS_TABLE", ""),
+            link_codes_table=env("LINK_CODES_TABLE", ""),
+            share_base_url=env("SHARE_BASE_URL", ""),
             message_queue_url=env("MESSAGE_QUEUE_URL", ""),
             message_max_receive_count=_int("MESSAGE_MAX_RECEIVE_COUNT", 3),
             retry_backoff_seconds=_int("RETRY_BACKOFF_SECONDS", 2),

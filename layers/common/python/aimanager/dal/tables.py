@@ -8,6 +8,7 @@ from pynamodb.attributes import (
     NumberAttribute,
     UnicodeAttribute,
 )
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from aimanager.settings import Settings
@@ -37,25 +38,65 @@ class AgentItem(_Table):
     is_whitelabel_enabled = BooleanAttribute(default=False)
     whitelabel_config = MapAttribute[str, object](null=True)
     default_branding = MapAttribute[str, object](null=True)
+    output_schemas = MapAttribute[str, object](null=True)
     avatar_url = UnicodeAttribute(null=True)
     is_active = BooleanAttribute(default=True)
     created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute(null=True)
+
+
+class ApiKeyPrefixIndex(GlobalSecondaryIndex["UserItem"]):
+    class Meta:
+        index_name = "api_key_prefix-index"
+        projection = AllProjection()
+
+    api_key_prefix = UnicodeAttribute(hash_key=True)
+
+
+class EmailIndex(GlobalSecondaryIndex["UserItem"]):
+    class Meta:
+        index_name = "email-index"
+        projection = KeysOnlyProjection()
+
+    email = UnicodeAttribute(hash_key=True)
 
 
 class UserItem(_Table):
+    """Every actor (§17.3): roles say what it may do; editors carry a plan and quotas, artisans a branding."""
+
     class Meta(_Table.Meta):
         pass
 
     user_id = UnicodeAttribute(hash_key=True)
-    email = UnicodeAttribute()
+    email = UnicodeAttribute()  # stored lower-cased; unique through the UniquenessTable guard "email#..."
     name = UnicodeAttribute(null=True)
     roles = UnicodeAttribute()  # comma-separated role names (admin, editeur, artisan, ...)
     company_name = UnicodeAttribute(null=True)
+    company_info = MapAttribute[str, object](null=True)
+    phone = UnicodeAttribute(null=True)
+    branding = MapAttribute[str, object](null=True)
+    marketplace_enabled = BooleanAttribute(default=False)
     api_key_prefix = UnicodeAttribute(null=True)
     api_key_hash = UnicodeAttribute(null=True)
-    plan = UnicodeAttribute(null=True)
+    plan = UnicodeAttribute(null=True)  # starter | pro | business | enterprise
+    max_deployments = NumberAttribute(null=True)  # null = the plan's default
+    max_sessions_month = NumberAttribute(null=True)
+    max_messages_month = NumberAttribute(null=True)
+    deployments_count = NumberAttribute(default=0)  # kept by the same transaction that creates a deployment
     is_active = BooleanAttribute(default=True)
     created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute(null=True)
+
+    api_key_prefix_index = ApiKeyPrefixIndex()
+    email_index = EmailIndex()
+
+
+class EditorDeploymentsIndex(GlobalSecondaryIndex["DeploymentItem"]):
+    class Meta:
+        index_name = "editor_id-index"
+        projection = AllProjection()
+
+    editor_id = UnicodeAttribute(hash_key=True)
 
 
 class DeploymentItem(_Table):
@@ -73,8 +114,13 @@ class DeploymentItem(_Table):
     # domain -> {is_wildcard, environment, is_active}: one GetItem gives the authorizer everything.
     allowed_domains = MapAttribute[str, object](null=True)
     rate_limit_per_ip = NumberAttribute(default=60)
+    max_sessions_day = NumberAttribute(null=True)
+    max_messages_day = NumberAttribute(null=True)
     is_active = BooleanAttribute(default=True)
     created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute(null=True)
+
+    editor_id_index = EditorDeploymentsIndex()
 
 
 class AllowedOriginItem(_Table):
@@ -86,6 +132,24 @@ class AllowedOriginItem(_Table):
     domain = UnicodeAttribute(hash_key=True)
     deployment_key = UnicodeAttribute(range_key=True)
     is_active = BooleanAttribute(default=True)
+
+
+class DeploymentSessionsIndex(GlobalSecondaryIndex["SessionItem"]):
+    class Meta:
+        index_name = "deployment_key-index"
+        projection = KeysOnlyProjection()
+
+    deployment_key = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class ArtisanSessionsIndex(GlobalSecondaryIndex["SessionItem"]):
+    class Meta:
+        index_name = "artisan_id-index"
+        projection = AllProjection()
+
+    artisan_id = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
 
 
 class SessionItem(_Table):
@@ -100,8 +164,16 @@ class SessionItem(_Table):
     context = MapAttribute[str, object](null=True)
     locale = UnicodeAttribute(null=True)
     messages_count = NumberAttribute(default=0)
+    # §17.3: the artisan the session is for and the editor link it came through (share-link sessions).
+    artisan_id = UnicodeAttribute(null=True)
+    link_id = UnicodeAttribute(null=True)
+    share_jti = UnicodeAttribute(null=True)  # the share link (ShareLinksTable) that opened it
+    share_expires_at = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
     last_activity_at = UnicodeAttribute()
+
+    deployment_key_index = DeploymentSessionsIndex()
+    artisan_id_index = ArtisanSessionsIndex()
 
 
 class MessageItem(_Table):
@@ -133,6 +205,93 @@ class MessageItem(_Table):
     completed_at = UnicodeAttribute(null=True)
 
 
+class EditorLinksIndex(GlobalSecondaryIndex["UserEditorLinkItem"]):
+    class Meta:
+        index_name = "editor_id-index"
+        projection = AllProjection()
+
+    editor_id = UnicodeAttribute(hash_key=True)
+    linked_at = UnicodeAttribute(range_key=True)
+
+
+class ArtisanLinksIndex(GlobalSecondaryIndex["UserEditorLinkItem"]):
+    class Meta:
+        index_name = "artisan_id-index"
+        projection = AllProjection()
+
+    artisan_id = UnicodeAttribute(hash_key=True)
+    linked_at = UnicodeAttribute(range_key=True)
+
+
+class UserEditorLinkItem(_Table):
+    """An artisan linked to an editor (§17.3 user_editor_links), with that editor's branding and permissions.
+
+    Unique (artisan, editor) and (editor, external_id) through UniquenessTable guards written in the same
+    transaction; the (editor, external_id) guard names the link, so a share link finds it with one GetItem.
+    """
+
+    class Meta(_Table.Meta):
+        pass
+
+    link_id = UnicodeAttribute(hash_key=True)
+    artisan_id = UnicodeAttribute()
+    editor_id = UnicodeAttribute()
+    external_id = UnicodeAttribute()
+    branding = MapAttribute[str, object](null=True)
+    permissions = MapAttribute[str, object](null=True)  # can_create_sessions, can_view_analytics, max_sessions_month
+    is_active = BooleanAttribute(default=True)
+    linked_at = UnicodeAttribute()
+
+    editor_id_index = EditorLinksIndex()
+    artisan_id_index = ArtisanLinksIndex()
+
+
+class UniqueItem(_Table):
+    """A uniqueness guard ("email#a@b.fr", "ext#<editor>#<external_id>", ...): written with
+    attribute_not_exists in the transaction that writes the row it protects; `ref` names that row."""
+
+    class Meta(_Table.Meta):
+        pass
+
+    key = UnicodeAttribute(hash_key=True)
+    ref = UnicodeAttribute()
+
+
+class ShareLinkItem(_Table):
+    """One share link (§15.2B), keyed by its token's jti: a token without its record, or revoked, is refused."""
+
+    class Meta(_Table.Meta):
+        pass
+
+    jti = UnicodeAttribute(hash_key=True)
+    session_id = UnicodeAttribute()
+    deployment_key = UnicodeAttribute()
+    editor_id = UnicodeAttribute()
+    artisan_id = UnicodeAttribute()
+    link_id = UnicodeAttribute()
+    expires_at = UnicodeAttribute()
+    revoked_at = UnicodeAttribute(null=True)
+    expires_ttl = NumberAttribute()  # epoch seconds, DynamoDB TTL (a while after expiry)
+    created_at = UnicodeAttribute()
+
+
+class LinkCodeItem(_Table):
+    """A single-use link code (§15.2A scenario 3) an editor issued; redeeming it creates the link."""
+
+    class Meta(_Table.Meta):
+        pass
+
+    code = UnicodeAttribute(hash_key=True)
+    editor_id = UnicodeAttribute()
+    external_id = UnicodeAttribute()
+    branding = MapAttribute[str, object](null=True)
+    permissions = MapAttribute[str, object](null=True)
+    expires_at = UnicodeAttribute()
+    expires_ttl = NumberAttribute()
+    redeemed_by = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+
+
 _BINDINGS: tuple[tuple[type[Model], str], ...] = (
     (AgentItem, "agents_table"),
     (UserItem, "users_table"),
@@ -140,6 +299,10 @@ _BINDINGS: tuple[tuple[type[Model], str], ...] = (
     (AllowedOriginItem, "allowed_origins_table"),
     (SessionItem, "sessions_table"),
     (MessageItem, "messages_table"),
+    (UserEditorLinkItem, "user_editor_links_table"),
+    (UniqueItem, "uniqueness_table"),
+    (ShareLinkItem, "share_links_table"),
+    (LinkCodeItem, "link_codes_table"),
 )
 
 

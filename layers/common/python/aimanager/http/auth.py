@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aimanager.errors import Unauthorized
-from aimanager.models.caller import WidgetCaller
+from aimanager.models.caller import ApiCaller, WidgetCaller
 
 
 def widget_caller(event: dict[str, Any]) -> WidgetCaller:
@@ -23,3 +23,18 @@ def widget_caller(event: dict[str, Any]) -> WidgetCaller:
 
 def source_ip(event: dict[str, Any]) -> str:
     return str(((event.get("requestContext") or {}).get("identity") or {}).get("sourceIp") or "")
+
+
+def api_caller(event: dict[str, Any], permission: str | None = None) -> ApiCaller:
+    """The user the API-key/bearer authorizer put in the context; with `permission`, 403 unless granted."""
+    from aimanager.domain.roles import has_permission, parse_roles
+    from aimanager.errors import Forbidden
+
+    ctx = (event.get("requestContext") or {}).get("authorizer") or {}
+    user_id, auth = str(ctx.get("user_id") or ""), str(ctx.get("auth") or "")
+    if not user_id or auth not in ("api_key", "bearer"):
+        raise Unauthorized("Missing or invalid credentials.")
+    caller = ApiCaller(user_id=user_id, roles=parse_roles(str(ctx.get("roles") or "")), auth=auth)
+    if permission is not None and not has_permission(caller.roles, permission):
+        raise Forbidden(f"This action needs the '{permission}' permission.", code="permission_denied")
+    return caller

@@ -21,3 +21,15 @@ class WidgetCaller:
             "editor_id": self.editor_id,
             "origin": self.origin or "",
         }
+
+
+@dataclass(frozen=True)
+class ApiCaller:
+    """A user authenticated by an API key or an artisan bearer token (set by the API-key authorizer)."""
+
+    user_id: str
+    roles: frozenset[str]
+    auth: str  # "api_key" | "bearer"
+
+    def as_authorizer_context(self) -> dict[str, str]:
+        return {"user_id": self.user_id, "roles": ",".join(sorted(self.roles)), "auth": self.auth}

@@ -1,0 +1,61 @@
+"""Admin API on agents (masters): CRUD with whitelabel_config, output_schemas and default_branding."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from aimanager.dal.tables import bind_tables
+from aimanager.http.api import resolve, rest_resolver
+from aimanager.http.auth import api_caller
+from aimanager.http.envelope import ok
+from aimanager.models.users import AgentIn, AgentList, AgentOut, AgentUpdate
+from aimanager.observability import logger
+from aimanager.services import agents
+from aimanager.settings import get_settings
+
+bind_tables(get_settings())
+app = rest_resolver()
+
+
+def _admin() -> None:
+    api_caller(app.current_event.raw_event, "admin.agents")
+
+
+@app.get("/api/admin/agents")
+def list_agents() -> Response[AgentList]:
+    _admin()
+    return ok(agents.list_agents())
+
+
+@app.post("/api/admin/agents")
+def create_agent(body: Annotated[AgentIn, Body()]) -> Response[AgentOut]:
+    _admin()
+    return ok(agents.create_agent(body), status=201)
+
+
+@app.get("/api/admin/agents/<agent_id>")
+def get_agent(agent_id: str) -> Response[AgentOut]:
+    _admin()
+    return ok(agents.get_agent(agent_id))
+
+
+@app.put("/api/admin/agents/<agent_id>")
+def update_agent(agent_id: str, body: Annotated[AgentUpdate, Body()]) -> Response[AgentOut]:
+    _admin()
+    return ok(agents.update_agent(agent_id, body))
+
+
+@app.delete("/api/admin/agents/<agent_id>")
+def delete_agent(agent_id: str) -> Response[AgentOut]:
+    _admin()
+    return ok(agents.deactivate_agent(agent_id))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return resolve(app, event, context)
