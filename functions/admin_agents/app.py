@@ -27,31 +27,31 @@ def _admin() -> None:
 
 
 @app.get("/api/admin/agents")
-def list_agents() -> Response[AgentList]:
+def list_agents() -> Response[str]:
     _admin()
     return ok(agents.list_agents())
 
 
 @app.post("/api/admin/agents")
-def create_agent(body: Annotated[AgentIn, Body()]) -> Response[AgentOut]:
+def create_agent(body: Annotated[AgentIn, Body()]) -> Response[str]:
     _admin()
     return ok(agents.create_agent(body), status=201)
 
 
 @app.get("/api/admin/agents/<agent_id>")
-def get_agent(agent_id: str) -> Response[AgentOut]:
+def get_agent(agent_id: str) -> Response[str]:
     _admin()
     return ok(agents.get_agent(agent_id))
 
 
 @app.put("/api/admin/agents/<agent_id>")
-def update_agent(agent_id: str, body: Annotated[AgentUpdate, Body()]) -> Response[AgentOut]:
+def update_agent(agent_id: str, body: Annotated[AgentUpdate, Body()]) -> Response[str]:
     _admin()
     return ok(agents.update_agent(agent_id, body))
 
 
 @app.delete("/api/admin/agents/<agent_id>")
-def delete_agent(agent_id: str) -> Response[AgentOut]:
+def delete_agent(agent_id: str) -> Response[str]:
     _admin()
     return ok(agents.deactivate_agent(agent_id))
 

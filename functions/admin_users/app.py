@@ -28,61 +28,61 @@ def _admin(permission: str = "admin.editors") -> None:
 
 
 @app.get("/api/admin/editors")
-def list_editors() -> Response[UserList]:
+def list_editors() -> Response[str]:
     _admin()
     return ok(users.list_users("editeur"))
 
 
 @app.post("/api/admin/editors")
-def create_editor(body: Annotated[UserIn, Body()]) -> Response[UserOut]:
+def create_editor(body: Annotated[UserIn, Body()]) -> Response[str]:
     _admin()
     return ok(users.create_editor(body), status=201)
 
 
 @app.get("/api/admin/editors/<user_id>")
-def get_editor(user_id: str) -> Response[UserOut]:
+def get_editor(user_id: str) -> Response[str]:
     _admin()
     return ok(users.get_user(user_id, "editeur"))
 
 
 @app.put("/api/admin/editors/<user_id>")
-def update_editor(user_id: str, body: Annotated[UserUpdate, Body()]) -> Response[UserOut]:
+def update_editor(user_id: str, body: Annotated[UserUpdate, Body()]) -> Response[str]:
     _admin()
     return ok(users.update_user(user_id, body, "editeur"))
 
 
 @app.delete("/api/admin/editors/<user_id>")
-def delete_editor(user_id: str) -> Response[UserOut]:
+def delete_editor(user_id: str) -> Response[str]:
     _admin()
     return ok(users.deactivate_user(user_id, "editeur"))
 
 
 @app.get("/api/admin/users")
-def list_users(role: Annotated[Role, Query()]) -> Response[UserList]:
+def list_users(role: Annotated[Role, Query()]) -> Response[str]:
     _admin("admin.users")
     return ok(users.list_users(role))
 
 
 @app.post("/api/admin/users")
-def create_user(body: Annotated[AdminUserIn, Body()]) -> Response[UserOut]:
+def create_user(body: Annotated[AdminUserIn, Body()]) -> Response[str]:
     _admin("admin.users")
     return ok(users.create_any(body), status=201)
 
 
 @app.get("/api/admin/users/<user_id>")
-def get_user(user_id: str) -> Response[UserOut]:
+def get_user(user_id: str) -> Response[str]:
     _admin("admin.users")
     return ok(users.get_user(user_id))
 
 
 @app.post("/api/admin/users/<user_id>/api-key")
-def rotate_key(user_id: str) -> Response[ApiKeyOut]:
+def rotate_key(user_id: str) -> Response[str]:
     _admin("admin.users")
     return ok(users.rotate_api_key(user_id), status=201)
 
 
 @app.delete("/api/admin/users/<user_id>/api-key")
-def revoke_key(user_id: str) -> Response[UserOut]:
+def revoke_key(user_id: str) -> Response[str]:
     _admin("admin.users")
     return ok(users.revoke_api_key(user_id))
 

@@ -33,6 +33,10 @@ ENV_FOR_TABLE = {
     "AllowedOriginsTable": "ALLOWED_ORIGINS_TABLE",
     "SessionsTable": "SESSIONS_TABLE",
     "MessagesTable": "MESSAGES_TABLE",
+    "UserEditorLinksTable": "USER_EDITOR_LINKS_TABLE",
+    "UniquenessTable": "UNIQUENESS_TABLE",
+    "ShareLinksTable": "SHARE_LINKS_TABLE",
+    "LinkCodesTable": "LINK_CODES_TABLE",
 }
 
 

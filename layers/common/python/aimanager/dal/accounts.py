@@ -56,12 +56,17 @@ def _failed_rule(exc: TransactWriteError, rules: Sequence[str]) -> str | None:
     return None
 
 
+_SEND_ORDER = {"check": 0, "delete": 1, "guard": 2, "put": 2, "update": 3}
+
+
 def transact(ops: Sequence[tuple[str, str, Any, Any]]) -> None:
     """Run (rule, kind, model-or-class, arg) operations in one transaction; a failed condition raises Duplicate.
 
     kind: "put" (arg = condition), "guard" (model = UniqueItem, must not exist), "update" (arg = (actions,
     condition)), "delete" (arg = condition), "check" (model = (class, hash_key), arg = condition).
     """
+    # pynamodb sends condition checks, deletes, puts, then updates: cancellation reasons come in that order.
+    ops = sorted(ops, key=lambda op: _SEND_ORDER[op[1]])
     rules = [op[0] for op in ops]
     try:
         with TransactWrite(connection=Connection()) as tx:

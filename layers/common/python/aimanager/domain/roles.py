@@ -32,6 +32,10 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "orders.create",
             "orders.view_own",
             "marketplace.access",
+            # Not in §17.4's list but implied by §15.2A/§17.6: its own editor links and default branding.
+            "links.view_own",
+            "links.redeem",
+            "branding.manage_own",
         }
     ),
     "fabricant": frozenset(

@@ -1,0 +1,57 @@
+"""Artisan API (bearer token, §17.6): its sessions, its editors, redeeming a link code, its own branding."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from aimanager.dal.tables import bind_tables
+from aimanager.http.api import resolve, rest_resolver
+from aimanager.http.auth import api_caller
+from aimanager.http.envelope import ok
+from aimanager.models.artisans import RedeemCodeIn
+from aimanager.models.users import BrandingIn
+from aimanager.observability import logger
+from aimanager.services import artisans
+from aimanager.settings import get_settings
+
+bind_tables(get_settings())
+app = rest_resolver()
+
+
+def _artisan(permission: str) -> str:
+    return api_caller(app.current_event.raw_event, permission).user_id
+
+
+@app.get("/api/artisan/sessions")
+def my_sessions() -> Response[str]:
+    return ok(artisans.sessions_of(_artisan("ai-sessions.view_own")))
+
+
+@app.get("/api/artisan/editors")
+def my_editors() -> Response[str]:
+    return ok(artisans.editors_of(_artisan("links.view_own")))
+
+
+@app.post("/api/artisan/editors/link")
+def redeem_code(body: Annotated[RedeemCodeIn, Body()]) -> Response[str]:
+    return ok(artisans.redeem_link_code(_artisan("links.redeem"), body), status=201)
+
+
+@app.get("/api/artisan/branding")
+def my_branding() -> Response[str]:
+    return ok(artisans.branding_of(_artisan("branding.manage_own")))
+
+
+@app.put("/api/artisan/branding")
+def set_branding(body: Annotated[BrandingIn, Body()]) -> Response[str]:
+    return ok(artisans.set_branding(_artisan("branding.manage_own"), body))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return resolve(app, event, context)

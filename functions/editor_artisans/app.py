@@ -1,0 +1,58 @@
+"""Editor API on artisans (§15.2A, §17.6): link by email, create-and-link, list, link codes, bearer tokens."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from aimanager.dal.tables import bind_tables
+from aimanager.http.api import resolve, rest_resolver
+from aimanager.http.auth import api_caller
+from aimanager.http.envelope import ok
+from aimanager.models.artisans import BearerIn, CreateAndLinkIn, LinkArtisanIn, LinkCodeIn
+from aimanager.observability import logger
+from aimanager.services import artisans
+from aimanager.settings import get_settings
+
+bind_tables(get_settings())
+app = rest_resolver()
+
+
+def _editor(permission: str = "artisans.link") -> str:
+    return api_caller(app.current_event.raw_event, permission).user_id
+
+
+@app.get("/api/editor/artisans")
+def list_artisans() -> Response[str]:
+    return ok(artisans.list_linked(_editor("artisans.view")))
+
+
+@app.post("/api/editor/artisans/link")
+def link_artisan(body: Annotated[LinkArtisanIn, Body()]) -> Response[str]:
+    return ok(artisans.link_existing(_editor(), body), status=201)
+
+
+@app.post("/api/editor/artisans/create-and-link")
+def create_and_link(body: Annotated[CreateAndLinkIn, Body()]) -> Response[str]:
+    return ok(artisans.create_and_link(_editor(), body), status=201)
+
+
+@app.post("/api/editor/artisans/link-codes")
+def issue_link_code(body: Annotated[LinkCodeIn, Body()]) -> Response[str]:
+    return ok(artisans.issue_link_code(_editor(), body), status=201)
+
+
+@app.post("/api/editor/artisans/<artisan_id>/token")
+def issue_bearer(artisan_id: str, body: Annotated[BearerIn, Body()]) -> Response[str]:
+    from aimanager.adapters.secrets import signing_secret
+
+    return ok(artisans.issue_bearer(_editor(), artisan_id, body.expires_in, signing_secret()), status=201)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return resolve(app, event, context)

@@ -1,0 +1,66 @@
+"""Editor API on its own deployments and their allowed domains (§6.3, §17.6); another editor's are 404."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from aimanager.dal.tables import bind_tables
+from aimanager.http.api import resolve, rest_resolver
+from aimanager.http.auth import api_caller
+from aimanager.http.envelope import ok
+from aimanager.models.deployments import DeploymentCreate, DeploymentUpdate, DomainIn
+from aimanager.observability import logger
+from aimanager.services import deployments
+from aimanager.settings import get_settings
+
+bind_tables(get_settings())
+app = rest_resolver()
+
+
+def _editor(permission: str = "deployments.manage") -> str:
+    return api_caller(app.current_event.raw_event, permission).user_id
+
+
+@app.get("/api/editor/deployments")
+def list_deployments() -> Response[str]:
+    return ok(deployments.list_for(_editor()))
+
+
+@app.post("/api/editor/deployments")
+def create_deployment(body: Annotated[DeploymentCreate, Body()]) -> Response[str]:
+    return ok(deployments.create(_editor(), body), status=201)
+
+
+@app.get("/api/editor/deployments/<deployment_key>")
+def get_deployment(deployment_key: str) -> Response[str]:
+    return ok(deployments.get(_editor(), deployment_key))
+
+
+@app.put("/api/editor/deployments/<deployment_key>")
+def update_deployment(deployment_key: str, body: Annotated[DeploymentUpdate, Body()]) -> Response[str]:
+    return ok(deployments.update(_editor(), deployment_key, body))
+
+
+@app.get("/api/editor/deployments/<deployment_key>/domains")
+def list_domains(deployment_key: str) -> Response[str]:
+    return ok(deployments.domains(_editor("domains.manage"), deployment_key))
+
+
+@app.post("/api/editor/deployments/<deployment_key>/domains")
+def add_domain(deployment_key: str, body: Annotated[DomainIn, Body()]) -> Response[str]:
+    return ok(deployments.add_domain(_editor("domains.manage"), deployment_key, body), status=201)
+
+
+@app.delete("/api/editor/deployments/<deployment_key>/domains/<domain>")
+def remove_domain(deployment_key: str, domain: str) -> Response[str]:
+    return ok(deployments.remove_domain(_editor("domains.manage"), deployment_key, domain))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return resolve(app, event, context)

@@ -1,0 +1,55 @@
+"""Editor API on share links (§15.2B): create a signed chat link for one of its artisans, revoke it."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from aimanager.adapters.secrets import signing_secret
+from aimanager.dal.tables import bind_tables
+from aimanager.http.api import resolve, rest_resolver
+from aimanager.http.auth import api_caller
+from aimanager.http.envelope import ok
+from aimanager.models.share_links import CreateLinkIn
+from aimanager.observability import logger
+from aimanager.services import share_links
+from aimanager.settings import get_settings
+
+settings = get_settings()
+bind_tables(settings)
+app = rest_resolver()
+
+
+def _editor() -> str:
+    return api_caller(app.current_event.raw_event, "sessions.create_link").user_id
+
+
+def _base_url() -> str:
+    """SHARE_BASE_URL when set (the editor's chat domain), else this API's own URL as the caller reached it."""
+    if settings.share_base_url:
+        return settings.share_base_url
+    event = app.current_event
+    host = event.headers.get("Host") or event.headers.get("host") or event.request_context.domain_name
+    proto = event.headers.get("X-Forwarded-Proto") or event.headers.get("x-forwarded-proto") or "http"
+    stage = event.request_context.stage
+    prefix = f"/{stage}" if host and host.endswith("amazonaws.com") and stage else ""
+    return f"{proto}://{host}{prefix}"
+
+
+@app.post("/api/editor/sessions/create-link")
+def create_link(body: Annotated[CreateLinkIn, Body()]) -> Response[str]:
+    return ok(share_links.create_link(_editor(), body, signing_secret(), _base_url()), status=201)
+
+
+@app.delete("/api/editor/sessions/links/<link_id>")
+def revoke_link(link_id: str) -> Response[str]:
+    return ok(share_links.revoke(_editor(), link_id))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return resolve(app, event, context)

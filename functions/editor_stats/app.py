@@ -1,0 +1,35 @@
+"""Editor API: its statistics and its usage against its plan (§6.3, §9)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from aimanager.dal.tables import bind_tables
+from aimanager.http.api import resolve, rest_resolver
+from aimanager.http.auth import api_caller
+from aimanager.http.envelope import ok
+from aimanager.observability import logger
+from aimanager.services import stats
+from aimanager.settings import get_settings
+
+bind_tables(get_settings())
+app = rest_resolver()
+
+
+@app.get("/api/editor/stats")
+def editor_stats() -> Response[str]:
+    return ok(stats.editor_stats(api_caller(app.current_event.raw_event, "stats.view").user_id))
+
+
+@app.get("/api/editor/usage")
+def editor_usage() -> Response[str]:
+    return ok(stats.editor_usage(api_caller(app.current_event.raw_event, "stats.view").user_id))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return resolve(app, event, context)

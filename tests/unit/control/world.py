@@ -1,0 +1,113 @@
+"""The control plane in-process (moto): users with keys, an agent, deployments, and a way to call any handler."""
+
+from __future__ import annotations
+
+import copy
+import json
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from aimanager.dal.tables import UserItem
+from aimanager.domain.api_keys import new_api_key
+from aimanager.ids import utc_now
+from tests.conftest import load_event
+from tests.unit.aws import load_handler
+
+ROUTE_FUNCTIONS = {
+    "/api/admin/editors": "admin_users",
+    "/api/admin/users": "admin_users",
+    "/api/admin/agents": "admin_agents",
+    "/api/admin/deployments": "admin_deployments",
+    "/api/admin/stats": "admin_deployments",
+    "/api/editor/deployments": "editor_deployments",
+    "/api/editor/artisans": "editor_artisans",
+    "/api/editor/sessions": "editor_share_links",
+    "/api/editor/stats": "editor_stats",
+    "/api/editor/usage": "editor_stats",
+    "/api/artisan": "artisan_api",
+}
+
+
+class Ctx:
+    function_name = "test"
+    memory_limit_in_mb = 256
+    invoked_function_arn = "arn:aws:lambda:eu-west-3:123456789012:function:test"
+    aws_request_id = "req-1"
+
+
+@dataclass
+class Actor:
+    user_id: str
+    roles: str
+    api_key: str | None = None
+    auth: str = "api_key"
+
+    def context(self) -> dict[str, str]:
+        return {"principalId": self.user_id, "user_id": self.user_id, "roles": self.roles, "auth": self.auth}
+
+
+def make_user(user_id: str, roles: str, *, email: str | None = None, plan: str | None = None, **extra: Any) -> Actor:
+    """A user row (and its email guard) with an API key when its roles hold one."""
+    from aimanager.dal import accounts
+    from aimanager.domain.roles import api_key_kind, parse_roles
+
+    kind = api_key_kind(parse_roles(roles))
+    key = new_api_key(kind, secrets.token_bytes(20), env="test") if kind else None
+    item = UserItem(
+        user_id,
+        email=email or f"{user_id}@example.fr",
+        name=extra.pop("name", user_id),
+        roles=roles,
+        plan=plan,
+        api_key_prefix=key.prefix if key else None,
+        api_key_hash=key.key_hash if key else None,
+        created_at=utc_now(),
+        **extra,
+    )
+    accounts.create_user(item)
+    return Actor(user_id, roles, key.secret if key else None, "api_key" if key else "bearer")
+
+
+def _function_for(path: str) -> str:
+    return next(fn for prefix, fn in ROUTE_FUNCTIONS.items() if path.startswith(prefix))
+
+
+@dataclass
+class Reply:
+    status: int
+    body: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def data(self) -> Any:
+        return self.body.get("data")
+
+    @property
+    def code(self) -> str | None:
+        return (self.body.get("error") or {}).get("code")
+
+    @property
+    def message(self) -> str:
+        return str((self.body.get("error") or {}).get("message"))
+
+
+def call(
+    actor: Actor | None,
+    method: str,
+    path: str,
+    body: Any = None,
+    *,
+    query: dict[str, str] | None = None,
+    raw_body: str | None = None,
+) -> Reply:
+    """The API Gateway event the route's function gets after the API-key authorizer allowed `actor`."""
+    event = copy.deepcopy(load_event("editor_stats/usage.json"))
+    event["httpMethod"] = method
+    event["path"] = event["resource"] = path
+    event["requestContext"]["httpMethod"] = method
+    event["requestContext"]["authorizer"] = actor.context() if actor else {}
+    event["queryStringParameters"] = query
+    event["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()} if query else None
+    event["body"] = raw_body if raw_body is not None else (json.dumps(body) if body is not None else None)
+    resp = load_handler(_function_for(path)).handler(event, Ctx())
+    return Reply(resp["statusCode"], json.loads(resp["body"]) if resp.get("body") else {})
