@@ -11,51 +11,49 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from aimanager.dal.tables import bind_tables
 from aimanager.http.api import resolve, rest_resolver
-from aimanager.http.auth import api_caller
 from aimanager.http.envelope import ok
-from aimanager.models.users import AgentIn, AgentList, AgentOut, AgentUpdate
+from aimanager.models.users import AgentIn, AgentUpdate
 from aimanager.observability import logger
 from aimanager.services import agents
 from aimanager.settings import get_settings
 
 bind_tables(get_settings())
 app = rest_resolver()
-
-
-def _admin() -> None:
-    api_caller(app.current_event.raw_event, "admin.agents")
+# The permission each route needs (§17.4), checked before anything else; a route not listed is refused.
+PERMISSIONS = {
+    ("GET", "/api/admin/agents"): "admin.agents",
+    ("POST", "/api/admin/agents"): "admin.agents",
+    ("GET", "/api/admin/agents/{agent_id}"): "admin.agents",
+    ("PUT", "/api/admin/agents/{agent_id}"): "admin.agents",
+    ("DELETE", "/api/admin/agents/{agent_id}"): "admin.agents",
+}
 
 
 @app.get("/api/admin/agents")
 def list_agents() -> Response[str]:
-    _admin()
     return ok(agents.list_agents())
 
 
 @app.post("/api/admin/agents")
 def create_agent(body: Annotated[AgentIn, Body()]) -> Response[str]:
-    _admin()
     return ok(agents.create_agent(body), status=201)
 
 
 @app.get("/api/admin/agents/<agent_id>")
 def get_agent(agent_id: str) -> Response[str]:
-    _admin()
     return ok(agents.get_agent(agent_id))
 
 
 @app.put("/api/admin/agents/<agent_id>")
 def update_agent(agent_id: str, body: Annotated[AgentUpdate, Body()]) -> Response[str]:
-    _admin()
     return ok(agents.update_agent(agent_id, body))
 
 
 @app.delete("/api/admin/agents/<agent_id>")
 def delete_agent(agent_id: str) -> Response[str]:
-    _admin()
     return ok(agents.deactivate_agent(agent_id))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return resolve(app, event, context)
+    return resolve(app, event, context, permissions=PERMISSIONS)

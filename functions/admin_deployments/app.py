@@ -11,7 +11,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from aimanager.dal.tables import bind_tables
 from aimanager.http.api import resolve, rest_resolver
-from aimanager.http.auth import api_caller
 from aimanager.http.envelope import ok
 from aimanager.models.deployments import AdminDeploymentCreate, AdminDeploymentUpdate, DomainIn
 from aimanager.observability import logger
@@ -20,66 +19,65 @@ from aimanager.settings import get_settings
 
 bind_tables(get_settings())
 app = rest_resolver()
-
-
-def _admin(permission: str = "admin.deployments") -> None:
-    api_caller(app.current_event.raw_event, permission)
+# The permission each route needs (§17.4), checked before anything else; a route not listed is refused.
+PERMISSIONS = {
+    ("GET", "/api/admin/deployments"): "admin.deployments",
+    ("POST", "/api/admin/deployments"): "admin.deployments",
+    ("GET", "/api/admin/deployments/{deployment_key}"): "admin.deployments",
+    ("PUT", "/api/admin/deployments/{deployment_key}"): "admin.deployments",
+    ("DELETE", "/api/admin/deployments/{deployment_key}"): "admin.deployments",
+    ("GET", "/api/admin/deployments/{deployment_key}/domains"): "admin.deployments",
+    ("POST", "/api/admin/deployments/{deployment_key}/domains"): "admin.deployments",
+    ("DELETE", "/api/admin/deployments/{deployment_key}/domains/{domain}"): "admin.deployments",
+    ("GET", "/api/admin/stats"): "admin.stats",
+}
 
 
 @app.get("/api/admin/deployments")
 def list_deployments(editor_id: Annotated[str | None, Query(max_length=64)] = None) -> Response[str]:
-    _admin()
     return ok(deployments.list_for(editor_id))
 
 
 @app.post("/api/admin/deployments")
 def create_deployment(body: Annotated[AdminDeploymentCreate, Body()]) -> Response[str]:
-    _admin()
     return ok(deployments.admin_create(body), status=201)
 
 
 @app.get("/api/admin/deployments/<deployment_key>")
 def get_deployment(deployment_key: str) -> Response[str]:
-    _admin()
     return ok(deployments.get(None, deployment_key))
 
 
 @app.put("/api/admin/deployments/<deployment_key>")
 def update_deployment(deployment_key: str, body: Annotated[AdminDeploymentUpdate, Body()]) -> Response[str]:
-    _admin()
     return ok(deployments.admin_update(deployment_key, body))
 
 
 @app.delete("/api/admin/deployments/<deployment_key>")
 def delete_deployment(deployment_key: str) -> Response[str]:
-    _admin()
     return ok(deployments.delete(deployment_key))
 
 
 @app.get("/api/admin/deployments/<deployment_key>/domains")
 def list_domains(deployment_key: str) -> Response[str]:
-    _admin()
     return ok(deployments.domains(None, deployment_key))
 
 
 @app.post("/api/admin/deployments/<deployment_key>/domains")
 def add_domain(deployment_key: str, body: Annotated[DomainIn, Body()]) -> Response[str]:
-    _admin()
     return ok(deployments.add_domain(None, deployment_key, body), status=201)
 
 
 @app.delete("/api/admin/deployments/<deployment_key>/domains/<domain>")
 def remove_domain(deployment_key: str, domain: str) -> Response[str]:
-    _admin()
     return ok(deployments.remove_domain(None, deployment_key, domain))
 
 
 @app.get("/api/admin/stats")
 def platform_stats() -> Response[str]:
-    _admin("admin.stats")
     return ok(stats.admin_stats())
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return resolve(app, event, context)
+    return resolve(app, event, context, permissions=PERMISSIONS)

@@ -21,37 +21,45 @@ from aimanager.settings import get_settings
 
 bind_tables(get_settings())
 app = rest_resolver()
+# The permission each route needs (§17.4), checked before anything else; a route not listed is refused.
+PERMISSIONS = {
+    ("GET", "/api/artisan/sessions"): "ai-sessions.view_own",
+    ("GET", "/api/artisan/editors"): "links.view_own",
+    ("POST", "/api/artisan/editors/link"): "links.redeem",
+    ("GET", "/api/artisan/branding"): "branding.manage_own",
+    ("PUT", "/api/artisan/branding"): "branding.manage_own",
+}
 
 
-def _artisan(permission: str) -> str:
-    return api_caller(app.current_event.raw_event, permission).user_id
+def _artisan() -> str:
+    return api_caller(app.current_event.raw_event).user_id
 
 
 @app.get("/api/artisan/sessions")
 def my_sessions() -> Response[str]:
-    return ok(artisans.sessions_of(_artisan("ai-sessions.view_own")))
+    return ok(artisans.sessions_of(_artisan()))
 
 
 @app.get("/api/artisan/editors")
 def my_editors() -> Response[str]:
-    return ok(artisans.editors_of(_artisan("links.view_own")))
+    return ok(artisans.editors_of(_artisan()))
 
 
 @app.post("/api/artisan/editors/link")
 def redeem_code(body: Annotated[RedeemCodeIn, Body()]) -> Response[str]:
-    return ok(artisans.redeem_link_code(_artisan("links.redeem"), body), status=201)
+    return ok(artisans.redeem_link_code(_artisan(), body), status=201)
 
 
 @app.get("/api/artisan/branding")
 def my_branding() -> Response[str]:
-    return ok(artisans.branding_of(_artisan("branding.manage_own")))
+    return ok(artisans.branding_of(_artisan()))
 
 
 @app.put("/api/artisan/branding")
 def set_branding(body: Annotated[BrandingIn, Body()]) -> Response[str]:
-    return ok(artisans.set_branding(_artisan("branding.manage_own"), body))
+    return ok(artisans.set_branding(_artisan(), body))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return resolve(app, event, context)
+    return resolve(app, event, context, permissions=PERMISSIONS)

@@ -20,15 +20,23 @@ from aimanager.settings import get_settings
 
 bind_tables(get_settings())
 app = rest_resolver()
+# The permission each route needs (§17.4), checked before anything else; a route not listed is refused.
+PERMISSIONS = {
+    ("GET", "/api/editor/artisans"): "artisans.view",
+    ("POST", "/api/editor/artisans/link"): "artisans.link",
+    ("POST", "/api/editor/artisans/create-and-link"): "artisans.link",
+    ("POST", "/api/editor/artisans/link-codes"): "artisans.link",
+    ("POST", "/api/editor/artisans/{artisan_id}/token"): "artisans.link",
+}
 
 
-def _editor(permission: str = "artisans.link") -> str:
-    return api_caller(app.current_event.raw_event, permission).user_id
+def _editor() -> str:
+    return api_caller(app.current_event.raw_event).user_id
 
 
 @app.get("/api/editor/artisans")
 def list_artisans() -> Response[str]:
-    return ok(artisans.list_linked(_editor("artisans.view")))
+    return ok(artisans.list_linked(_editor()))
 
 
 @app.post("/api/editor/artisans/link")
@@ -55,4 +63,4 @@ def issue_bearer(artisan_id: str, body: Annotated[BearerIn, Body()]) -> Response
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return resolve(app, event, context)
+    return resolve(app, event, context, permissions=PERMISSIONS)

@@ -20,10 +20,20 @@ from aimanager.settings import get_settings
 
 bind_tables(get_settings())
 app = rest_resolver()
+# The permission each route needs (§17.4), checked before anything else; a route not listed is refused.
+PERMISSIONS = {
+    ("GET", "/api/editor/deployments"): "deployments.manage",
+    ("POST", "/api/editor/deployments"): "deployments.manage",
+    ("GET", "/api/editor/deployments/{deployment_key}"): "deployments.manage",
+    ("PUT", "/api/editor/deployments/{deployment_key}"): "deployments.manage",
+    ("GET", "/api/editor/deployments/{deployment_key}/domains"): "domains.manage",
+    ("POST", "/api/editor/deployments/{deployment_key}/domains"): "domains.manage",
+    ("DELETE", "/api/editor/deployments/{deployment_key}/domains/{domain}"): "domains.manage",
+}
 
 
-def _editor(permission: str = "deployments.manage") -> str:
-    return api_caller(app.current_event.raw_event, permission).user_id
+def _editor() -> str:
+    return api_caller(app.current_event.raw_event).user_id
 
 
 @app.get("/api/editor/deployments")
@@ -48,19 +58,19 @@ def update_deployment(deployment_key: str, body: Annotated[DeploymentUpdate, Bod
 
 @app.get("/api/editor/deployments/<deployment_key>/domains")
 def list_domains(deployment_key: str) -> Response[str]:
-    return ok(deployments.domains(_editor("domains.manage"), deployment_key))
+    return ok(deployments.domains(_editor(), deployment_key))
 
 
 @app.post("/api/editor/deployments/<deployment_key>/domains")
 def add_domain(deployment_key: str, body: Annotated[DomainIn, Body()]) -> Response[str]:
-    return ok(deployments.add_domain(_editor("domains.manage"), deployment_key, body), status=201)
+    return ok(deployments.add_domain(_editor(), deployment_key, body), status=201)
 
 
 @app.delete("/api/editor/deployments/<deployment_key>/domains/<domain>")
 def remove_domain(deployment_key: str, domain: str) -> Response[str]:
-    return ok(deployments.remove_domain(_editor("domains.manage"), deployment_key, domain))
+    return ok(deployments.remove_domain(_editor(), deployment_key, domain))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return resolve(app, event, context)
+    return resolve(app, event, context, permissions=PERMISSIONS)

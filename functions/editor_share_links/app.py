@@ -22,10 +22,15 @@ from aimanager.settings import get_settings
 settings = get_settings()
 bind_tables(settings)
 app = rest_resolver()
+# The permission each route needs (§17.4), checked before anything else; a route not listed is refused.
+PERMISSIONS = {
+    ("POST", "/api/editor/sessions/create-link"): "sessions.create_link",
+    ("DELETE", "/api/editor/sessions/links/{link_id}"): "sessions.create_link",
+}
 
 
 def _editor() -> str:
-    return api_caller(app.current_event.raw_event, "sessions.create_link").user_id
+    return api_caller(app.current_event.raw_event).user_id
 
 
 def _base_url() -> str:
@@ -52,4 +57,4 @@ def revoke_link(link_id: str) -> Response[str]:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return resolve(app, event, context)
+    return resolve(app, event, context, permissions=PERMISSIONS)

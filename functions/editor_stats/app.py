@@ -18,18 +18,23 @@ from aimanager.settings import get_settings
 
 bind_tables(get_settings())
 app = rest_resolver()
+# The permission each route needs (§17.4), checked before anything else; a route not listed is refused.
+PERMISSIONS = {
+    ("GET", "/api/editor/stats"): "stats.view",
+    ("GET", "/api/editor/usage"): "stats.view",
+}
 
 
 @app.get("/api/editor/stats")
 def editor_stats() -> Response[str]:
-    return ok(stats.editor_stats(api_caller(app.current_event.raw_event, "stats.view").user_id))
+    return ok(stats.editor_stats(api_caller(app.current_event.raw_event).user_id))
 
 
 @app.get("/api/editor/usage")
 def editor_usage() -> Response[str]:
-    return ok(stats.editor_usage(api_caller(app.current_event.raw_event, "stats.view").user_id))
+    return ok(stats.editor_usage(api_caller(app.current_event.raw_event).user_id))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return resolve(app, event, context)
+    return resolve(app, event, context, permissions=PERMISSIONS)

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import secrets
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from aimanager.dal.tables import UserItem
 from aimanager.domain.api_keys import new_api_key
 from aimanager.ids import utc_now
 from tests.conftest import load_event
-from tests.unit.aws import load_handler
+from tests.unit.aws import _template_resources, load_handler
 
 ROUTE_FUNCTIONS = {
     "/api/admin/editors": "admin_users",
@@ -73,6 +75,24 @@ def _function_for(path: str) -> str:
     return next(fn for prefix, fn in ROUTE_FUNCTIONS.items() if path.startswith(prefix))
 
 
+@lru_cache(maxsize=1)
+def _template_routes() -> list[tuple[str, str, re.Pattern[str]]]:
+    """(method, resource, regex) of every Api event of template.yaml: events carry the real resource pattern."""
+    routes = []
+    for res in _template_resources().values():
+        for event in (res.get("Properties", {}).get("Events") or {}).values():
+            if event.get("Type") == "Api":
+                path = event["Properties"]["Path"]
+                pattern = re.compile("^" + re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(path)) + "$")
+                routes.append((event["Properties"]["Method"].upper(), path, pattern))
+    return routes
+
+
+def resource_of(method: str, path: str) -> str:
+    """The template's resource for this request, or the path itself when no route matches (a 403 then)."""
+    return next((r for m, r, rx in _template_routes() if m == method and rx.match(path)), path)
+
+
 @dataclass
 class Reply:
     status: int
@@ -103,7 +123,8 @@ def call(
     """The API Gateway event the route's function gets after the API-key authorizer allowed `actor`."""
     event = copy.deepcopy(load_event("editor_stats/usage.json"))
     event["httpMethod"] = method
-    event["path"] = event["resource"] = path
+    event["path"] = path
+    event["resource"] = resource_of(method, path)
     event["requestContext"]["httpMethod"] = method
     event["requestContext"]["authorizer"] = actor.context() if actor else {}
     event["queryStringParameters"] = query

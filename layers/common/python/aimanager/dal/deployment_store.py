@@ -53,7 +53,9 @@ def _index_ops(key: str, before: list[AllowedDomain], after: list[AllowedDomain]
     ops: list[Op] = [
         ("index", "put", AllowedOriginItem(k, key, is_active=active), None) for k in sorted(_index_keys(after))
     ]
-    ops += [("index", "delete", AllowedOriginItem(k, key), None) for k in sorted(_index_keys(before) - _index_keys(after))]
+    ops += [
+        ("index", "delete", AllowedOriginItem(k, key), None) for k in sorted(_index_keys(before) - _index_keys(after))
+    ]
     return ops
 
 
@@ -77,11 +79,14 @@ def create(item: DeploymentItem, domains: list[AllowedDomain], *, max_deployment
     item.allowed_domains = _domain_map(domains)  # type: ignore[assignment]
     count_condition: Condition = UserItem.user_id.exists()
     if max_deployments is not None:
-        count_condition &= UserItem.deployments_count.does_not_exist() | (
-            UserItem.deployments_count < max_deployments
-        )
+        count_condition &= UserItem.deployments_count.does_not_exist() | (UserItem.deployments_count < max_deployments)
     ops: list[Op] = [
-        ("name_taken", "guard", UniqueItem(name_guard(item.agent_id, item.editor_id, item.name), ref=item.deployment_key), None),
+        (
+            "name_taken",
+            "guard",
+            UniqueItem(name_guard(item.agent_id, item.editor_id, item.name), ref=item.deployment_key),
+            None,
+        ),
         (
             "max_deployments_reached",
             "update",
@@ -124,7 +129,14 @@ def update(
     if new_name is not None and name_guard(item.agent_id, item.editor_id, new_name) != name_guard(
         item.agent_id, item.editor_id, item.name
     ):
-        ops.append(("name_taken", "guard", UniqueItem(name_guard(item.agent_id, item.editor_id, new_name), ref=item.deployment_key), None))
+        ops.append(
+            (
+                "name_taken",
+                "guard",
+                UniqueItem(name_guard(item.agent_id, item.editor_id, new_name), ref=item.deployment_key),
+                None,
+            )
+        )
         ops.append(("name_guard", "delete", UniqueItem(name_guard(item.agent_id, item.editor_id, item.name)), None))
     ops.append(("stale", "update", DeploymentItem(item.deployment_key), (actions, unchanged)))
     # The reverse index mirrors is_active: preflights for a paused deployment refuse.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -69,8 +69,22 @@ def rest_resolver(*, origin: Callable[[APIGatewayRestResolver], str | None] | No
     return app
 
 
-def resolve(app: APIGatewayRestResolver, event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """app.resolve, after the body-size limit (checked before any parsing, so a huge body costs nothing)."""
+def resolve(
+    app: APIGatewayRestResolver,
+    event: dict[str, Any],
+    context: Any,
+    *,
+    permissions: Mapping[tuple[str, str], str] | None = None,
+) -> dict[str, Any]:
+    """app.resolve, after the body-size limit (checked before any parsing, so a huge body costs nothing) and,
+    for API-key/bearer functions, the route's permission (checked before the body is even validated)."""
+    if permissions is not None:
+        from aimanager.http.auth import check_route_permission
+
+        try:
+            check_route_permission(event, permissions)
+        except DomainError as exc:
+            return raw_error(exc.status, exc.code, exc.message)
     body = event.get("body") or ""
     if len(body) > MAX_BODY_BYTES or len(body.encode("utf-8")) > MAX_BODY_BYTES:
         origin = ((event.get("requestContext") or {}).get("authorizer") or {}).get("origin")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from aimanager.errors import Unauthorized
@@ -38,3 +39,15 @@ def api_caller(event: dict[str, Any], permission: str | None = None) -> ApiCalle
     if permission is not None and not has_permission(caller.roles, permission):
         raise Forbidden(f"This action needs the '{permission}' permission.", code="permission_denied")
     return caller
+
+
+def check_route_permission(event: dict[str, Any], permissions: Mapping[tuple[str, str], str]) -> ApiCaller:
+    """Deny by default: the (method, resource) must be in the function's map and the caller's roles grant it."""
+    route = (str(event.get("httpMethod") or "").upper(), str(event.get("resource") or ""))
+    permission = permissions.get(route)
+    if permission is None:
+        api_caller(event)  # 401 before 403: an anonymous caller learns nothing about the route
+        from aimanager.errors import Forbidden
+
+        raise Forbidden("This route is not open to API callers.", code="permission_denied")
+    return api_caller(event, permission)

@@ -19,8 +19,12 @@ class LinkPermissions(StrictModel):
 
 
 class LinkFields(StrictModel):
-    external_id: str = Field(min_length=1, max_length=100, pattern=EXTERNAL_ID,
-                             description="The artisan's id in the editor's software, unique per editor.")
+    external_id: str = Field(
+        min_length=1,
+        max_length=100,
+        pattern=EXTERNAL_ID,
+        description="The artisan's id in the editor's software, unique per editor.",
+    )
     branding: BrandingIn | None = Field(default=None, description="This editor's branding for the artisan.")
     permissions: LinkPermissions | None = None
 

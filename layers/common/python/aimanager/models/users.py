@@ -52,8 +52,9 @@ class UserIn(QuotaFields):
 
 
 class AdminUserIn(UserIn):
-    roles: list[Role] = Field(min_length=1, description="Any of the six roles; an API key is issued to admin, "
-                                                        "editeur and fabricant users.")
+    roles: list[Role] = Field(
+        min_length=1, description="Any of the six roles; an API key is issued to admin, editeur and fabricant users."
+    )
 
 
 class UserUpdate(QuotaFields):

@@ -34,7 +34,9 @@ def authorize_api_key(secret: str | None, source_ip: str = "") -> ApiCaller:
         roles = parse_roles(user.roles)
         if user.is_active and api_key_kind(roles) is not None:
             return ApiCaller(user_id=user.user_id, roles=roles, auth="api_key")
-    logger.warning("api request refused: unknown or revoked key", extra={"prefix": prefix_of(key), "source_ip": source_ip})
+    logger.warning(
+        "api request refused: unknown or revoked key", extra={"prefix": prefix_of(key), "source_ip": source_ip}
+    )
     raise Unauthorized("Missing or invalid API key.", code="invalid_api_key")
 
 
@@ -55,4 +57,3 @@ def authorize_bearer(header: str | None, secret: bytes, *, now: int | None = Non
         raise Unauthorized("Missing or invalid bearer token.", code="invalid_bearer_token")
     # A bearer acts only as the artisan, whatever other roles the account holds.
     return ApiCaller(user_id=user.user_id, roles=frozenset({"artisan"}), auth="bearer")
-

@@ -204,7 +204,13 @@ def update(editor_id: str | None, deployment_key: str, body: DeploymentUpdate) -
         actions.append(_set_or_remove(DeploymentItem.config_overlay, overlay))
     if "branding" in sent:
         actions.append(_set_or_remove(DeploymentItem.branding, branding))
-    for name in ("rate_limit_per_ip", "max_sessions_day", "max_messages_day", "deployment_mode", "dedicated_collection"):
+    for name in (
+        "rate_limit_per_ip",
+        "max_sessions_day",
+        "max_messages_day",
+        "deployment_mode",
+        "dedicated_collection",
+    ):
         if name in sent:
             if sent[name] is None and name in ("rate_limit_per_ip", "deployment_mode"):
                 raise ValidationFailed(f"Field '{name}' cannot be null.")
@@ -227,7 +233,9 @@ def _write(item: DeploymentItem, actions: list[Action], **kwargs: Any) -> None:
         deployment_store.update(item, actions, **kwargs)
     except accounts.Duplicate as exc:
         if exc.rule == "name_taken":
-            raise Conflict("A deployment of this agent with this name already exists.", code="deployment_name_taken") from exc
+            raise Conflict(
+                "A deployment of this agent with this name already exists.", code="deployment_name_taken"
+            ) from exc
         raise Conflict("The deployment changed meanwhile; read it again and retry.", code="concurrent_update") from exc
 
 
@@ -249,7 +257,9 @@ def delete(deployment_key: str) -> DeploymentOut:
 
 def domains(editor_id: str | None, deployment_key: str) -> DomainList:
     item = _own(editor_id, deployment_key)
-    return DomainList(deployment_key=item.deployment_key, items=[_domain_out(d) for d in deployment_store.domains_of(item)])
+    return DomainList(
+        deployment_key=item.deployment_key, items=[_domain_out(d) for d in deployment_store.domains_of(item)]
+    )
 
 
 def add_domain(editor_id: str | None, deployment_key: str, body: DomainIn) -> DomainList:

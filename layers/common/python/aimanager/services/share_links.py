@@ -65,8 +65,11 @@ def create_link(editor_id: str, body: CreateLinkIn, secret: bytes, base_url: str
     expires_at = _iso(now + body.expires_in)
     session_id = new_session_id()
     token = sign(
-        secret, PURPOSE, {"jti": jti, "deployment_key": deployment.deployment_key, "session_id": session_id},
-        body.expires_in, now,
+        secret,
+        PURPOSE,
+        {"jti": jti, "deployment_key": deployment.deployment_key, "session_id": session_id},
+        body.expires_in,
+        now,
     )
     created = utc_now()
     session = SessionItem(
@@ -95,7 +98,10 @@ def create_link(editor_id: str, body: CreateLinkIn, secret: bytes, base_url: str
     )
     accounts.create_share_session(session, record)
     return ShareLinkOut(
-        link_id=jti, session_id=session_id, session_token=token, url=f"{base_url.rstrip('/')}/s/{token}",
+        link_id=jti,
+        session_id=session_id,
+        session_token=token,
+        url=f"{base_url.rstrip('/')}/s/{token}",
         expires_at=expires_at,
     )
 

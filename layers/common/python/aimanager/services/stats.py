@@ -29,7 +29,9 @@ def _deployment_stats(item: DeploymentItem, since: str) -> DeploymentStats:
 
 def editor_stats(editor_id: str) -> EditorStats:
     since = month_start()
-    per = [_deployment_stats(d, since) for d in sorted(deployment_store.of_editor(editor_id), key=lambda d: d.created_at)]
+    per = [
+        _deployment_stats(d, since) for d in sorted(deployment_store.of_editor(editor_id), key=lambda d: d.created_at)
+    ]
     return EditorStats(
         editor_id=editor_id,
         month=since[:7],

@@ -131,13 +131,23 @@ def _update_actions(body: UserUpdate) -> list[Action]:
     actions: list[Action] = []
     for name, value in fields.items():
         attr = getattr(UserItem, name)
-        if value is None and name in ("plan", "max_deployments", "max_sessions_month", "max_messages_month",
-                                      "company_name", "company_info", "phone", "branding"):
+        if value is None and name in (
+            "plan",
+            "max_deployments",
+            "max_sessions_month",
+            "max_messages_month",
+            "company_name",
+            "company_info",
+            "phone",
+            "branding",
+        ):
             actions.append(attr.remove())  # null = back to the plan's default / no value
         elif value is None:
             raise ValidationFailed(f"Field '{name}' cannot be null.")
         else:
-            actions.append(attr.set({k: v for k, v in value.items() if v is not None} if isinstance(value, dict) else value))
+            actions.append(
+                attr.set({k: v for k, v in value.items() if v is not None} if isinstance(value, dict) else value)
+            )
     return actions
 
 
