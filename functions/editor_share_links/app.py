@@ -39,10 +39,11 @@ def _base_url() -> str:
         return settings.share_base_url
     event = app.current_event
     host = event.headers.get("Host") or event.headers.get("host") or event.request_context.domain_name
-    proto = event.headers.get("X-Forwarded-Proto") or event.headers.get("x-forwarded-proto") or "http"
+    on_aws = bool(host and host.endswith(".amazonaws.com"))
+    proto = event.headers.get("X-Forwarded-Proto") or event.headers.get("x-forwarded-proto")
     stage = event.request_context.stage
-    prefix = f"/{stage}" if host and host.endswith("amazonaws.com") and stage else ""
-    return f"{proto}://{host}{prefix}"
+    prefix = f"/{stage}" if on_aws and stage else ""  # the default execute-api URL carries the stage
+    return f"{proto or ('https' if on_aws else 'http')}://{host}{prefix}"
 
 
 @app.post("/api/editor/sessions/create-link")

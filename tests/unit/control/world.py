@@ -8,6 +8,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from functools import lru_cache
+from types import ModuleType
 from typing import Any
 
 from aimanager.dal.tables import UserItem
@@ -71,6 +72,17 @@ def make_user(user_id: str, roles: str, *, email: str | None = None, plan: str |
     return Actor(user_id, roles, key.secret if key else None, "api_key" if key else "bearer")
 
 
+_HANDLERS: dict[str, ModuleType] = {}
+
+
+def handler_of(name: str) -> ModuleType:
+    """Imported once per test run: table names are the template's logical ids in every world, and a warm
+    container is what production runs too (the authorizer tests import theirs fresh)."""
+    if name not in _HANDLERS:
+        _HANDLERS[name] = load_handler(name)
+    return _HANDLERS[name]
+
+
 def _function_for(path: str) -> str:
     return next(fn for prefix, fn in ROUTE_FUNCTIONS.items() if path.startswith(prefix))
 
@@ -130,5 +142,5 @@ def call(
     event["queryStringParameters"] = query
     event["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()} if query else None
     event["body"] = raw_body if raw_body is not None else (json.dumps(body) if body is not None else None)
-    resp = load_handler(_function_for(path)).handler(event, Ctx())
+    resp = handler_of(_function_for(path)).handler(event, Ctx())
     return Reply(resp["statusCode"], json.loads(resp["body"]) if resp.get("body") else {})
