@@ -9,7 +9,12 @@ from tests.unit.aws import DEMO_KEY, OTHER_KEY
 from tests.unit.control.conftest import Cast
 from tests.unit.control.world import call
 
-SAGE_BATIMENT = {"email": "api@sage-batiment.example", "name": "SAGE Bâtiment", "company_name": "SAGE", "plan": "business"}
+SAGE_BATIMENT = {
+    "email": "api@sage-batiment.example",
+    "name": "SAGE Bâtiment",
+    "company_name": "SAGE",
+    "plan": "business",
+}
 AGENT = {
     "name": "Support Client",
     "slug": "support-client",
@@ -65,7 +70,9 @@ def test_editors_list_and_not_found(cast: Cast) -> None:
 
 def test_other_roles_and_their_keys(cast: Cast) -> None:
     weber = call(
-        cast.admin, "POST", "/api/admin/users",
+        cast.admin,
+        "POST",
+        "/api/admin/users",
         {"email": "api@weber.example", "name": "Weber", "roles": ["fabricant"], "marketplace_enabled": True},
     )
     assert weber.status == 201, weber.body
@@ -93,7 +100,8 @@ def test_agents_crud(cast: Cast) -> None:
     assert call(cast.admin, "PUT", f"/api/admin/agents/{agent_id}", {"temperature": 2}).status == 422
     assert call(cast.admin, "PUT", f"/api/admin/agents/{agent_id}", {"name": None}).status == 422
     assert {a["agent_id"] for a in call(cast.admin, "GET", "/api/admin/agents").data["items"]} == {
-        "agt_expert_btp", agent_id,
+        "agt_expert_btp",
+        agent_id,
     }
     assert call(cast.admin, "DELETE", f"/api/admin/agents/{agent_id}").data["is_active"] is False
     assert call(cast.admin, "GET", "/api/admin/agents/agt_nope").code == "agent_not_found"
@@ -123,8 +131,8 @@ def test_admin_manages_any_editors_deployments(cast: Cast) -> None:
 
 
 def test_stats_and_usage(cast: Cast) -> None:
-    from tests.unit.control.test_share_links import create_link
     from tests.unit.control.test_artisans import create_durant
+    from tests.unit.control.test_share_links import create_link
 
     create_durant(cast)
     for _ in range(3):
@@ -138,8 +146,14 @@ def test_stats_and_usage(cast: Cast) -> None:
     sage = call(cast.sage, "GET", "/api/editor/stats").data
     assert sage["sessions_total"] == 0 and sage["artisans_linked"] == 0  # EBP's activity never shows at SAGE
     platform = call(cast.admin, "GET", "/api/admin/stats").data
-    assert platform == {"editors": 2, "artisans": 1, "agents": 1, "deployments": 2, "active_deployments": 2,
-                        "sessions": 3}
+    assert platform == {
+        "editors": 2,
+        "artisans": 1,
+        "agents": 1,
+        "deployments": 2,
+        "active_deployments": 2,
+        "sessions": 3,
+    }
 
 
 def test_an_unknown_route_of_a_function_is_refused(cast: Cast) -> None:

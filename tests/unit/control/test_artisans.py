@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.unit.control.conftest import Cast
@@ -16,7 +18,7 @@ DURANT = {
 }
 
 
-def create_durant(cast: Cast) -> dict[str, str]:
+def create_durant(cast: Cast) -> dict[str, Any]:
     reply = call(cast.ebp, "POST", "/api/editor/artisans/create-and-link", DURANT)
     assert reply.status == 201, reply.body
     return reply.data  # type: ignore[no-any-return]
@@ -62,7 +64,10 @@ def test_link_an_existing_artisan_by_email_once_per_editor(cast: Cast) -> None:
     link = create_durant(cast)
     # SAGE links the same artisan under its own external id
     reply = call(
-        cast.sage, "POST", "/api/editor/artisans/link", {"email": "contact@durant-peinture.example", "external_id": "A-7834"}
+        cast.sage,
+        "POST",
+        "/api/editor/artisans/link",
+        {"email": "contact@durant-peinture.example", "external_id": "A-7834"},
     )
     assert reply.status == 201, reply.body
     assert reply.data["artisan_id"] == link["artisan_id"]

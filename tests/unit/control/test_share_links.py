@@ -39,12 +39,20 @@ def test_create_link_opens_a_session_for_the_artisan(cast: Cast) -> None:
     assert data["expires_at"] >= time.strftime("%Y-%m-%dT%H:%M", time.gmtime(before + 604800 - 60))
     # And the session records the artisan, the editor link and the context
     session = SessionItem.get(data["session_id"])
-    assert (session.deployment_key, session.editor_id, session.artisan_id) == (DEMO_KEY, "usr_ebp", durant["artisan_id"])
+    assert (session.deployment_key, session.editor_id, session.artisan_id) == (
+        DEMO_KEY,
+        "usr_ebp",
+        durant["artisan_id"],
+    )
     assert session.link_id == durant["link_id"]
-    assert session.context.as_dict() == CONTEXT
+    assert session.context is not None and dict(session.context.attribute_values) == CONTEXT
     # And the token verifies to that session
     opened = verify_share_token(data["session_token"], signing_secret())
-    assert (opened.session_id, opened.deployment_key, opened.artisan_id) == (data["session_id"], DEMO_KEY, durant["artisan_id"])
+    assert (opened.session_id, opened.deployment_key, opened.artisan_id) == (
+        data["session_id"],
+        DEMO_KEY,
+        durant["artisan_id"],
+    )
     # And the artisan sees the session
     from tests.unit.control.test_artisans import bearer_for
 
@@ -59,10 +67,20 @@ def test_tampered_expired_revoked_and_wrong_purpose_tokens_are_401(cast: Cast) -
     token, secret = data["session_token"], signing_secret()
     payload = token.split(".")[1]
     tampered = token.replace(payload, payload[:-3] + ("AAA" if not payload.endswith("AAA") else "BBB"))
-    artisan_token = sign(secret, "artisan", {"jti": data["link_id"], "session_id": data["session_id"],
-                                             "deployment_key": DEMO_KEY}, 600, int(time.time()))
-    unknown_jti = sign(secret, "share_link", {"jti": "nope", "session_id": data["session_id"],
-                                              "deployment_key": DEMO_KEY}, 600, int(time.time()))
+    artisan_token = sign(
+        secret,
+        "artisan",
+        {"jti": data["link_id"], "session_id": data["session_id"], "deployment_key": DEMO_KEY},
+        600,
+        int(time.time()),
+    )
+    unknown_jti = sign(
+        secret,
+        "share_link",
+        {"jti": "nope", "session_id": data["session_id"], "deployment_key": DEMO_KEY},
+        600,
+        int(time.time()),
+    )
     for bad in (tampered, artisan_token, unknown_jti, "", "v1.x.y", None):
         with pytest.raises(Unauthorized):
             verify_share_token(bad, secret)
@@ -104,7 +122,9 @@ def test_create_link_refusals(cast: Cast, overrides: dict[str, Any], status: int
 def test_another_editors_artisan_is_unknown(cast: Cast) -> None:
     create_durant(cast)  # linked to EBP only
     reply = call(
-        cast.sage, "POST", "/api/editor/sessions/create-link",
+        cast.sage,
+        "POST",
+        "/api/editor/sessions/create-link",
         {"deployment_key": OTHER_KEY, "artisan_external_id": "DUR-001"},
     )
     assert (reply.status, reply.code) == (404, "artisan_not_found")
@@ -112,9 +132,15 @@ def test_another_editors_artisan_is_unknown(cast: Cast) -> None:
 
 def test_an_artisan_without_can_create_sessions_gets_403(cast: Cast) -> None:
     reply = call(
-        cast.ebp, "POST", "/api/editor/artisans/create-and-link",
-        {"name": "Martin Plomberie", "email": "m@plomberie.example", "external_id": "MAR-1",
-         "permissions": {"can_create_sessions": False}},
+        cast.ebp,
+        "POST",
+        "/api/editor/artisans/create-and-link",
+        {
+            "name": "Martin Plomberie",
+            "email": "m@plomberie.example",
+            "external_id": "MAR-1",
+            "permissions": {"can_create_sessions": False},
+        },
     )
     assert reply.status == 201
     refused = create_link(cast, artisan_external_id="MAR-1")

@@ -26,7 +26,7 @@ def name_guard(agent_id: str, editor_id: str, name: str) -> str:
 
 
 def domains_of(item: DeploymentItem) -> list[AllowedDomain]:
-    raw = item.allowed_domains.as_dict() if item.allowed_domains is not None else {}
+    raw: dict[str, Any] = item.allowed_domains.as_dict() if item.allowed_domains is not None else {}  # type: ignore[no-untyped-call]
     return [
         AllowedDomain(
             domain=name,
@@ -76,7 +76,7 @@ def all_deployments() -> list[DeploymentItem]:
 
 def create(item: DeploymentItem, domains: list[AllowedDomain], *, max_deployments: int | None) -> None:
     """Create within the editor's max_deployments (checked and counted atomically); Duplicate names the rule."""
-    item.allowed_domains = _domain_map(domains)  # type: ignore[assignment]
+    item.allowed_domains = _domain_map(domains)
     count_condition: Condition = UserItem.user_id.exists()
     if max_deployments is not None:
         count_condition &= UserItem.deployments_count.does_not_exist() | (UserItem.deployments_count < max_deployments)

@@ -183,7 +183,8 @@ def get(editor_id: str | None, deployment_key: str) -> DeploymentOut:
 
 
 def _set_or_remove(attr: Any, value: Any) -> Action:
-    return attr.set(value) if value not in (None, {}) else attr.remove()
+    action: Action = attr.set(value) if value not in (None, {}) else attr.remove()
+    return action
 
 
 def update(editor_id: str | None, deployment_key: str, body: DeploymentUpdate) -> DeploymentOut:

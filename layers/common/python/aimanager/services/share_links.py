@@ -13,6 +13,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from aimanager.dal import accounts, deployment_store
 from aimanager.dal.tables import SessionItem, ShareLinkItem
@@ -39,6 +40,12 @@ class ShareSession:
     expires_at: str
 
 
+def _map(value: Any) -> dict[str, Any]:
+    if value is None:
+        return {}
+    return dict(value.as_dict() if hasattr(value, "as_dict") else value)
+
+
 def _iso(epoch_s: float) -> str:
     return datetime.fromtimestamp(epoch_s, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
@@ -57,7 +64,7 @@ def create_link(editor_id: str, body: CreateLinkIn, secret: bytes, base_url: str
     link = accounts.link_by_external_id(editor_id, body.artisan_external_id)
     if link is None or not link.is_active:
         raise NotFound("Unknown artisan.", code="artisan_not_found")
-    permissions = link.permissions.as_dict() if link.permissions is not None else {}
+    permissions = _map(link.permissions)
     if permissions.get("can_create_sessions") is False:
         raise Forbidden("This artisan may not create sessions.", code="sessions_not_allowed")
     now = int(time.time())
