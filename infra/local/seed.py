@@ -1,4 +1,5 @@
-"""Demo data for the local stack: agent Expert BTP, editor EBP and an admin with API keys, a localhost deployment."""
+"""Demo data for the local stack: agent Expert BTP, editor EBP and an admin with API keys, a localhost deployment,
+artisan Durant Peinture linked to EBP (DUR-001), a fresh share link for him and an artisan bearer token."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from aimanager.dal import repositories as repo
-from aimanager.dal.tables import AgentItem, DeploymentItem, UserItem
+from aimanager.dal.accounts import email_guard, external_id_guard, pair_guard
+from aimanager.dal.deployment_store import name_guard
+from aimanager.dal.tables import AgentItem, DeploymentItem, UniqueItem, UserEditorLinkItem, UserItem
 from aimanager.domain.api_keys import hash_api_key, new_api_key, prefix_of
 from aimanager.ids import utc_now
 from aimanager.models.agent import AllowedDomain
@@ -17,6 +20,9 @@ from aimanager.models.agent import AllowedDomain
 AGENT_ID = "agt_expert_btp"
 EDITOR_ID = "usr_ebp"
 ADMIN_ID = "usr_admin"
+ARTISAN_ID = "usr_durant"
+ARTISAN_LINK_ID = "lnk_ebp_durant"
+ARTISAN_EXTERNAL_ID = "DUR-001"
 KNOWLEDGE_COLLECTION = "expert-btp"
 
 MASTER_PROMPT = """Tu es « Expert BTP », un assistant d'estimation pour les travaux du bâtiment en France.
@@ -46,6 +52,10 @@ class DemoData:
     editor_api_key: str
     admin_api_key: str
     demo_page: str = ""
+    artisan_id: str = ""
+    artisan_external_id: str = ""
+    artisan_token: str = ""  # bearer for /api/artisan/... (24 h)
+    share_link_url: str = ""  # a fresh share link of Durant Peinture on the demo deployment (7 days)
 
 
 def _load_previous(path: Path) -> dict[str, Any]:
@@ -103,6 +113,7 @@ def seed(api_url: str, demo_file: Path, *, model: str) -> DemoData:
         api_key_prefix=editor_prefix,
         api_key_hash=editor_hash,
         plan="pro",
+        deployments_count=1,
         created_at=now,
     ).save()
     UserItem(
@@ -115,7 +126,10 @@ def seed(api_url: str, demo_file: Path, *, model: str) -> DemoData:
         api_key_hash=admin_hash,
         created_at=now,
     ).save()
+    UniqueItem(email_guard("integration@ebp.example"), ref=EDITOR_ID).save()
+    UniqueItem(email_guard("admin@aimanager.example"), ref=ADMIN_ID).save()
     deployment_key = previous.get("deployment_key") or f"dpl_{secrets.token_urlsafe(18)}"
+    UniqueItem(name_guard(AGENT_ID, EDITOR_ID, "Expert BTP - EBP (démo locale)"), ref=deployment_key).save()
     repo.save_deployment(
         DeploymentItem(
             deployment_key,
@@ -135,10 +149,72 @@ def seed(api_url: str, demo_file: Path, *, model: str) -> DemoData:
         ),
         [AllowedDomain("localhost", environment="localhost"), AllowedDomain("127.0.0.1", environment="localhost")],
     )
-    data = DemoData(api_url=api_url, deployment_key=deployment_key, editor_api_key=editor_key, admin_api_key=admin_key)
+    _seed_artisan(now)
+    data = DemoData(
+        api_url=api_url,
+        deployment_key=deployment_key,
+        editor_api_key=editor_key,
+        admin_api_key=admin_key,
+        artisan_id=ARTISAN_ID,
+        artisan_external_id=ARTISAN_EXTERNAL_ID,
+        **_artisan_access(api_url, deployment_key),
+    )
     demo_file.parent.mkdir(parents=True, exist_ok=True)
     demo_file.write_text(json.dumps(asdict(data), indent=2) + "\n")
     return data
+
+
+def _seed_artisan(now: str) -> None:
+    """Durant Peinture (§17.5) and its link to EBP, with the uniqueness guards the API would have written."""
+    email = "contact@durant-peinture.example"
+    UserItem(
+        ARTISAN_ID,
+        email=email,
+        name="Durant Peinture",
+        roles="artisan",
+        company_name="Durant Peinture",
+        phone="06 12 34 56 78",
+        branding={"primary_color": "#E53935", "signature": "L'équipe Durant Peinture"},
+        marketplace_enabled=True,
+        created_at=now,
+    ).save()
+    UniqueItem(email_guard(email), ref=ARTISAN_ID).save()
+    UserEditorLinkItem(
+        ARTISAN_LINK_ID,
+        artisan_id=ARTISAN_ID,
+        editor_id=EDITOR_ID,
+        external_id=ARTISAN_EXTERNAL_ID,
+        branding={"welcome_message": "Bonjour, je suis l'assistant de {artisan.name}. Décrivez-moi votre projet."},
+        permissions={"can_create_sessions": True, "can_view_analytics": False, "max_sessions_month": None},
+        is_active=True,
+        linked_at=now,
+    ).save()
+    UniqueItem(pair_guard(ARTISAN_ID, EDITOR_ID), ref=ARTISAN_LINK_ID).save()
+    UniqueItem(external_id_guard(EDITOR_ID, ARTISAN_EXTERNAL_ID), ref=ARTISAN_LINK_ID).save()
+
+
+def _artisan_access(api_url: str, deployment_key: str) -> dict[str, str]:
+    """A fresh share link for Durant on the demo deployment, and a bearer token for his own API."""
+    import time
+
+    from aimanager.adapters.secrets import signing_secret
+    from aimanager.domain.tokens import sign
+    from aimanager.models.share_links import CreateLinkIn
+    from aimanager.services.share_links import create_link
+
+    secret = signing_secret()
+    link = create_link(
+        EDITOR_ID,
+        CreateLinkIn(
+            deployment_key=deployment_key,
+            artisan_external_id=ARTISAN_EXTERNAL_ID,
+            context={"project_type": "renovation_sdb", "source": "demo"},
+        ),
+        secret,
+        api_url,
+    )
+    token = sign(secret, "artisan", {"sub": ARTISAN_ID}, 86400, int(time.time()))
+    return {"share_link_url": link.url, "artisan_token": token}
 
 
 def seed_knowledge(client: Any, embed: Any) -> int:

@@ -177,8 +177,14 @@ class LocalStack:
             (tables.AllowedOriginItem, "AllowedOriginsTable"),
             (tables.SessionItem, "SessionsTable"),
             (tables.MessageItem, "MessagesTable"),
+            (tables.UserEditorLinkItem, "UserEditorLinksTable"),
+            (tables.UniqueItem, "UniquenessTable"),
+            (tables.ShareLinkItem, "ShareLinksTable"),
+            (tables.LinkCodeItem, "LinkCodesTable"),
         ):
             model.Meta.table_name = self.stack.refs[logical_id]
+        # The demo share link and artisan token are signed with the stack's own secret, as the functions do.
+        os.environ["SIGNING_SECRET_ARN"] = self.stack.refs["SigningSecret"]
 
     def _restore_and_seed(self) -> None:
         from infra.local.emulator import boto3_session
@@ -327,6 +333,7 @@ class LocalStack:
                 f"  Deployment key: {self.demo['deployment_key']}   (allowed on localhost, 127.0.0.1)",
                 f"  Editor API key: {self.demo['editor_api_key']}",
                 f"  Admin API key:  {self.demo['admin_api_key']}",
+                f"  Share link:     {self.demo.get('share_link_url', '')}   (artisan Durant Peinture, DUR-001)",
                 f"  Demo data:      {self.options.state_dir / 'demo.json'}",
             ]
         lines += [f"  {n}" for n in self.notes]
