@@ -80,7 +80,12 @@ def test_the_queue_retries_into_a_dlq_and_the_worker_knows_the_count(resources: 
 
 def test_functions_only_get_the_tables_they_read(resources: dict[str, Any]) -> None:
     # The authorizer and the preflight never write: read policies only
-    for fn_id in ("DomainAuthorizerFunction", "CorsPreflightFunction", "MessageStatusFunction"):
+    for fn_id in (
+        "DomainAuthorizerFunction",
+        "CorsPreflightFunction",
+        "MessageStatusFunction",
+        "ApiKeyAuthorizerFunction",
+    ):
         policies = resources[fn_id]["Properties"]["Policies"]
         assert all(next(iter(p)) == "DynamoDBReadPolicy" for p in policies), fn_id
 
@@ -112,3 +117,30 @@ def test_each_function_may_touch_exactly_the_tables_it_is_told_about(resources: 
             if next(iter(p)).startswith("DynamoDB")
         }
         assert env_tables == policy_tables, fn_id
+
+
+def test_control_plane_routes_use_the_key_or_bearer_authorizer_and_declare_their_permission(
+    resources: dict[str, Any],
+) -> None:
+    import importlib
+
+    api = resources["WidgetApi"]["Properties"]["Auth"]["Authorizers"]
+    # Both authorizers are the same function, never cached (a revoked key is refused by the next request)
+    for name, header in (("ApiKeyAuthorizer", "X-API-Key"), ("BearerAuthorizer", "Authorization")):
+        assert api[name]["FunctionArn"] == {"Fn::GetAtt": ["ApiKeyAuthorizerFunction", "Arn"]}
+        assert api[name]["Identity"] == {"Headers": [header], "ReauthorizeEvery": 0}
+    for fn in functions(resources).values():
+        for event in (fn["Properties"].get("Events") or {}).values():
+            if event["Type"] != "Api":
+                continue
+            path, method = event["Properties"]["Path"], event["Properties"]["Method"].upper()
+            authorizer = event["Properties"].get("Auth", {}).get("Authorizer")
+            if path.startswith("/api/artisan/"):
+                assert authorizer == "BearerAuthorizer", path
+            elif path.startswith(("/api/editor/", "/api/admin/")):
+                assert authorizer == "ApiKeyAuthorizer", path
+            else:
+                continue
+            # And the function behind it names the permission of that exact route (deny by default otherwise)
+            module = importlib.import_module(f"functions.{Path(fn['Properties']['CodeUri']).name}.app")
+            assert (method, path) in module.PERMISSIONS, (method, path)
