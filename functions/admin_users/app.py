@@ -23,9 +23,9 @@ app = rest_resolver()
 PERMISSIONS = {
     ("GET", "/api/admin/editors"): "admin.editors",
     ("POST", "/api/admin/editors"): "admin.editors",
-    ("GET", "/api/admin/editors/{user_id}"): "admin.editors",
-    ("PUT", "/api/admin/editors/{user_id}"): "admin.editors",
-    ("DELETE", "/api/admin/editors/{user_id}"): "admin.editors",
+    ("GET", "/api/admin/editors/{editor_id}"): "admin.editors",
+    ("PUT", "/api/admin/editors/{editor_id}"): "admin.editors",
+    ("DELETE", "/api/admin/editors/{editor_id}"): "admin.editors",
     ("GET", "/api/admin/users"): "admin.users",
     ("POST", "/api/admin/users"): "admin.users",
     ("GET", "/api/admin/users/{user_id}"): "admin.users",
@@ -45,19 +45,19 @@ def create_editor(body: Annotated[UserIn, Body()]) -> Response[str]:
     return ok(users.create_editor(body), status=201)
 
 
-@app.get("/api/admin/editors/<user_id>")
-def get_editor(user_id: str) -> Response[str]:
-    return ok(users.get_user(user_id, "editeur"))
+@app.get("/api/admin/editors/<editor_id>")
+def get_editor(editor_id: str) -> Response[str]:
+    return ok(users.get_user(editor_id, "editeur"))
 
 
-@app.put("/api/admin/editors/<user_id>")
-def update_editor(user_id: str, body: Annotated[UserUpdate, Body()]) -> Response[str]:
-    return ok(users.update_user(user_id, body, "editeur"))
+@app.put("/api/admin/editors/<editor_id>")
+def update_editor(editor_id: str, body: Annotated[UserUpdate, Body()]) -> Response[str]:
+    return ok(users.update_user(editor_id, body, "editeur"))
 
 
-@app.delete("/api/admin/editors/<user_id>")
-def delete_editor(user_id: str) -> Response[str]:
-    return ok(users.deactivate_user(user_id, "editeur"))
+@app.delete("/api/admin/editors/<editor_id>")
+def delete_editor(editor_id: str) -> Response[str]:
+    return ok(users.deactivate_user(editor_id, "editeur"))
 
 
 @app.get("/api/admin/users")

@@ -1,4 +1,4 @@
-"""Editor API: its statistics and its usage against its plan (§6.3, §9)."""
+"""Editor API: its statistics (§6.3); usage against the plan is the usage function's (issue 6)."""
 
 from __future__ import annotations
 
@@ -21,18 +21,12 @@ app = rest_resolver()
 # The permission each route needs (§17.4), checked before anything else; a route not listed is refused.
 PERMISSIONS = {
     ("GET", "/api/editor/stats"): "stats.view",
-    ("GET", "/api/editor/usage"): "stats.view",
 }
 
 
 @app.get("/api/editor/stats")
 def editor_stats() -> Response[str]:
     return ok(stats.editor_stats(api_caller(app.current_event.raw_event).user_id))
-
-
-@app.get("/api/editor/usage")
-def editor_usage() -> Response[str]:
-    return ok(stats.editor_usage(api_caller(app.current_event.raw_event).user_id))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)

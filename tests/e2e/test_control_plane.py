@@ -102,9 +102,9 @@ def test_an_editor_runs_its_integration_through_the_api(local_stack: RunningStac
     # SAGE never sees EBP's deployment: 404, not 403
     foreign = api(local_stack, "GET", f"/api/editor/deployments/{local_stack.demo['deployment_key']}", key=sage)
     assert foreign.status_code == 404 and foreign.json()["error"]["code"] == "deployment_not_found"
-    # Stats and usage count SAGE's own activity
-    usage = api(local_stack, "GET", "/api/editor/usage", key=sage).json()["data"]
-    assert (usage["plan"], usage["deployments"], usage["sessions_month"]) == ("pro", 1, 2)
+    # Stats count SAGE's own activity: its two sessions (the widget's and the share link's)
+    stats = api(local_stack, "GET", "/api/editor/stats", key=sage).json()["data"]
+    assert (len(stats["deployments"]), stats["sessions_month"], stats["artisans_linked"]) == (1, 2, 1)
     # A bearer for its artisan opens the artisan API, which lists the share-link session
     token = api(
         local_stack, "POST", f"/api/editor/artisans/{linked.json()['data']['artisan_id']}/token", key=sage, json={}

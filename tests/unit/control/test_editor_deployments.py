@@ -140,7 +140,7 @@ def test_the_same_name_for_the_same_agent_is_a_409(cast: Cast) -> None:
     again = call(cast.ebp, "POST", "/api/editor/deployments", new_deployment(domains=[]))
     assert (again.status, again.code) == (409, "deployment_name_taken")
     # And the refused attempt used no deployment slot (all or nothing)
-    assert call(cast.ebp, "GET", "/api/editor/usage").data["deployments"] == 2
+    assert len(call(cast.ebp, "GET", "/api/editor/deployments").data["items"]) == 2
 
 
 def test_unknown_agent_and_a_shared_only_master_are_refused(cast: Cast) -> None:

@@ -41,7 +41,6 @@ EDITOR_ROUTES = [
     ("POST", "/api/editor/sessions/create-link"),
     ("DELETE", "/api/editor/sessions/links/abc"),
     ("GET", "/api/editor/stats"),
-    ("GET", "/api/editor/usage"),
 ]
 ARTISAN_ROUTES = [
     ("GET", "/api/artisan/sessions"),
@@ -112,3 +111,15 @@ def test_role_permissions_follow_17_4(roles: str, permission: str, granted: bool
 def test_unknown_roles_grant_nothing() -> None:
     assert parse_roles("root, admin ,x") == frozenset({"admin"})
     assert permissions_of(parse_roles("root")) == frozenset()
+
+
+def test_api_caller_takes_a_role_or_a_permission() -> None:
+    from aimanager.errors import Forbidden
+    from aimanager.http.auth import api_caller
+
+    event = {"requestContext": {"authorizer": {"user_id": "usr_ebp", "roles": "editeur", "auth": "api_key"}}}
+    assert api_caller(event, "editeur").user_id == "usr_ebp"  # a role the caller holds
+    assert api_caller(event, "stats.view").has("editeur")  # a permission one of its roles grants
+    for refused in ("admin", "catalog.manage", "no.such.permission"):
+        with pytest.raises(Forbidden):
+            api_caller(event, refused)

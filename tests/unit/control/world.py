@@ -27,7 +27,6 @@ ROUTE_FUNCTIONS = {
     "/api/editor/artisans": "editor_artisans",
     "/api/editor/sessions": "editor_share_links",
     "/api/editor/stats": "editor_stats",
-    "/api/editor/usage": "editor_stats",
     "/api/artisan": "artisan_api",
 }
 
@@ -133,7 +132,7 @@ def call(
     raw_body: str | None = None,
 ) -> Reply:
     """The API Gateway event the route's function gets after the API-key authorizer allowed `actor`."""
-    event = copy.deepcopy(load_event("editor_stats/usage.json"))
+    event = copy.deepcopy(load_event("editor_stats/stats.json"))
     event["httpMethod"] = method
     event["path"] = path
     event["resource"] = resource_of(method, path)

@@ -27,8 +27,9 @@ def source_ip(event: dict[str, Any]) -> str:
 
 
 def api_caller(event: dict[str, Any], permission: str | None = None) -> ApiCaller:
-    """The user the API-key/bearer authorizer put in the context; with `permission`, 403 unless granted."""
-    from aimanager.domain.roles import has_permission, parse_roles
+    """The user the API-key/bearer authorizer put in the context. With `permission`, 403 unless granted: a
+    permission slug of §17.4 ("deployments.manage") or a role name ("editeur"), which the caller must hold."""
+    from aimanager.domain.roles import ROLES, has_permission, parse_roles
     from aimanager.errors import Forbidden
 
     ctx = (event.get("requestContext") or {}).get("authorizer") or {}
@@ -36,7 +37,8 @@ def api_caller(event: dict[str, Any], permission: str | None = None) -> ApiCalle
     if not user_id or auth not in ("api_key", "bearer"):
         raise Unauthorized("Missing or invalid credentials.")
     caller = ApiCaller(user_id=user_id, roles=parse_roles(str(ctx.get("roles") or "")), auth=auth)
-    if permission is not None and not has_permission(caller.roles, permission):
+    granted = caller.has(permission) if permission in ROLES else has_permission(caller.roles, permission or "")
+    if permission is not None and not granted:
         raise Forbidden(f"This action needs the '{permission}' permission.", code="permission_denied")
     return caller
 

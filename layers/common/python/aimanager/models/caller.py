@@ -31,5 +31,8 @@ class ApiCaller:
     roles: frozenset[str]
     auth: str  # "api_key" | "bearer"
 
+    def has(self, role: str) -> bool:
+        return role in self.roles
+
     def as_authorizer_context(self) -> dict[str, str]:
         return {"user_id": self.user_id, "roles": ",".join(sorted(self.roles)), "auth": self.auth}

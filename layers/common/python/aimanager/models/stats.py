@@ -1,10 +1,8 @@
-"""Editor and admin statistics and usage (§6.2-6.3, §9.2)."""
+"""Editor and admin statistics (§6.2-6.3)."""
 
 from __future__ import annotations
 
 from pydantic import BaseModel
-
-from aimanager.models.users import Limits
 
 
 class DeploymentStats(BaseModel):
@@ -22,15 +20,6 @@ class EditorStats(BaseModel):
     sessions_total: int
     sessions_month: int
     artisans_linked: int
-
-
-class Usage(BaseModel):
-    editor_id: str
-    month: str
-    plan: str
-    limits: Limits
-    deployments: int
-    sessions_month: int
 
 
 class AdminStats(BaseModel):
