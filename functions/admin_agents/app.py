@@ -29,27 +29,27 @@ PERMISSIONS = {
 }
 
 
-@app.get("/api/admin/agents")
+@app.get("/api/admin/agents", summary="List agents", tags=["Admin"])
 def list_agents() -> Response[str]:
     return ok(agents.list_agents())
 
 
-@app.post("/api/admin/agents")
+@app.post("/api/admin/agents", summary="Create an agent", tags=["Admin"])
 def create_agent(body: Annotated[AgentIn, Body()]) -> Response[str]:
     return ok(agents.create_agent(body), status=201)
 
 
-@app.get("/api/admin/agents/<agent_id>")
+@app.get("/api/admin/agents/<agent_id>", summary="An agent", tags=["Admin"])
 def get_agent(agent_id: str) -> Response[str]:
     return ok(agents.get_agent(agent_id))
 
 
-@app.put("/api/admin/agents/<agent_id>")
+@app.put("/api/admin/agents/<agent_id>", summary="Update an agent", tags=["Admin"])
 def update_agent(agent_id: str, body: Annotated[AgentUpdate, Body()]) -> Response[str]:
     return ok(agents.update_agent(agent_id, body))
 
 
-@app.delete("/api/admin/agents/<agent_id>")
+@app.delete("/api/admin/agents/<agent_id>", summary="Deactivate an agent", tags=["Admin"])
 def delete_agent(agent_id: str) -> Response[str]:
     return ok(agents.deactivate_agent(agent_id))
 

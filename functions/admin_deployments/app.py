@@ -33,47 +33,49 @@ PERMISSIONS = {
 }
 
 
-@app.get("/api/admin/deployments")
+@app.get("/api/admin/deployments", summary="List deployments (optionally of one editor)", tags=["Admin"])
 def list_deployments(editor_id: Annotated[str | None, Query(max_length=64)] = None) -> Response[str]:
     return ok(deployments.list_for(editor_id))
 
 
-@app.post("/api/admin/deployments")
+@app.post("/api/admin/deployments", summary="Create a deployment for an editor", tags=["Admin"])
 def create_deployment(body: Annotated[AdminDeploymentCreate, Body()]) -> Response[str]:
     return ok(deployments.admin_create(body), status=201)
 
 
-@app.get("/api/admin/deployments/<deployment_key>")
+@app.get("/api/admin/deployments/<deployment_key>", summary="A deployment", tags=["Admin"])
 def get_deployment(deployment_key: str) -> Response[str]:
     return ok(deployments.get(None, deployment_key))
 
 
-@app.put("/api/admin/deployments/<deployment_key>")
+@app.put("/api/admin/deployments/<deployment_key>", summary="Update any deployment", tags=["Admin"])
 def update_deployment(deployment_key: str, body: Annotated[AdminDeploymentUpdate, Body()]) -> Response[str]:
     return ok(deployments.admin_update(deployment_key, body))
 
 
-@app.delete("/api/admin/deployments/<deployment_key>")
+@app.delete("/api/admin/deployments/<deployment_key>", summary="Delete a deployment", tags=["Admin"])
 def delete_deployment(deployment_key: str) -> Response[str]:
     return ok(deployments.delete(deployment_key))
 
 
-@app.get("/api/admin/deployments/<deployment_key>/domains")
+@app.get("/api/admin/deployments/<deployment_key>/domains", summary="A deployment's allowed domains", tags=["Admin"])
 def list_domains(deployment_key: str) -> Response[str]:
     return ok(deployments.domains(None, deployment_key))
 
 
-@app.post("/api/admin/deployments/<deployment_key>/domains")
+@app.post("/api/admin/deployments/<deployment_key>/domains", summary="Allow a domain", tags=["Admin"])
 def add_domain(deployment_key: str, body: Annotated[DomainIn, Body()]) -> Response[str]:
     return ok(deployments.add_domain(None, deployment_key, body), status=201)
 
 
-@app.delete("/api/admin/deployments/<deployment_key>/domains/<domain>")
+@app.delete(
+    "/api/admin/deployments/<deployment_key>/domains/<domain>", summary="Remove an allowed domain", tags=["Admin"]
+)
 def remove_domain(deployment_key: str, domain: str) -> Response[str]:
     return ok(deployments.remove_domain(None, deployment_key, domain))
 
 
-@app.get("/api/admin/stats")
+@app.get("/api/admin/stats", summary="Platform statistics", tags=["Admin"])
 def platform_stats() -> Response[str]:
     return ok(stats.admin_stats())
 

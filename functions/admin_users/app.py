@@ -35,52 +35,58 @@ PERMISSIONS = {
 Role = Literal["admin", "editeur", "artisan", "particulier", "metreur", "fabricant"]
 
 
-@app.get("/api/admin/editors")
+@app.get("/api/admin/editors", summary="List editors", tags=["Admin"])
 def list_editors() -> Response[str]:
     return ok(users.list_users("editeur"))
 
 
-@app.post("/api/admin/editors")
+@app.post("/api/admin/editors", summary="Create an editor (its API key is shown once)", tags=["Admin"])
 def create_editor(body: Annotated[UserIn, Body()]) -> Response[str]:
     return ok(users.create_editor(body), status=201)
 
 
-@app.get("/api/admin/editors/<editor_id>")
+@app.get("/api/admin/editors/<editor_id>", summary="An editor, with plan and effective limits", tags=["Admin"])
 def get_editor(editor_id: str) -> Response[str]:
     return ok(users.get_user(editor_id, "editeur"))
 
 
-@app.put("/api/admin/editors/<editor_id>")
+@app.put(
+    "/api/admin/editors/<editor_id>", summary="Update an editor (plan, quotas, profile, is_active)", tags=["Admin"]
+)
 def update_editor(editor_id: str, body: Annotated[UserUpdate, Body()]) -> Response[str]:
     return ok(users.update_user(editor_id, body, "editeur"))
 
 
-@app.delete("/api/admin/editors/<editor_id>")
+@app.delete("/api/admin/editors/<editor_id>", summary="Deactivate an editor (its key is revoked)", tags=["Admin"])
 def delete_editor(editor_id: str) -> Response[str]:
     return ok(users.deactivate_user(editor_id, "editeur"))
 
 
-@app.get("/api/admin/users")
+@app.get("/api/admin/users", summary="List users of a role", tags=["Admin"])
 def list_users(role: Annotated[Role, Query()]) -> Response[str]:
     return ok(users.list_users(role))
 
 
-@app.post("/api/admin/users")
+@app.post("/api/admin/users", summary="Create a user with roles", tags=["Admin"])
 def create_user(body: Annotated[AdminUserIn, Body()]) -> Response[str]:
     return ok(users.create_any(body), status=201)
 
 
-@app.get("/api/admin/users/<user_id>")
+@app.get("/api/admin/users/<user_id>", summary="A user", tags=["Admin"])
 def get_user(user_id: str) -> Response[str]:
     return ok(users.get_user(user_id))
 
 
-@app.post("/api/admin/users/<user_id>/api-key")
+@app.post(
+    "/api/admin/users/<user_id>/api-key",
+    summary="Rotate a user's API key (shown once; the old one dies at once)",
+    tags=["Admin"],
+)
 def rotate_key(user_id: str) -> Response[str]:
     return ok(users.rotate_api_key(user_id), status=201)
 
 
-@app.delete("/api/admin/users/<user_id>/api-key")
+@app.delete("/api/admin/users/<user_id>/api-key", summary="Revoke a user's API key", tags=["Admin"])
 def revoke_key(user_id: str) -> Response[str]:
     return ok(users.revoke_api_key(user_id))
 

@@ -35,27 +35,27 @@ def _artisan() -> str:
     return api_caller(app.current_event.raw_event).user_id
 
 
-@app.get("/api/artisan/sessions")
+@app.get("/api/artisan/sessions", summary="Your sessions", tags=["Artisan"])
 def my_sessions() -> Response[str]:
     return ok(artisans.sessions_of(_artisan()))
 
 
-@app.get("/api/artisan/editors")
+@app.get("/api/artisan/editors", summary="The editors you are linked to", tags=["Artisan"])
 def my_editors() -> Response[str]:
     return ok(artisans.editors_of(_artisan()))
 
 
-@app.post("/api/artisan/editors/link")
+@app.post("/api/artisan/editors/link", summary="Redeem an editor's link code", tags=["Artisan"])
 def redeem_code(body: Annotated[RedeemCodeIn, Body()]) -> Response[str]:
     return ok(artisans.redeem_link_code(_artisan(), body), status=201)
 
 
-@app.get("/api/artisan/branding")
+@app.get("/api/artisan/branding", summary="Your default branding", tags=["Artisan"])
 def my_branding() -> Response[str]:
     return ok(artisans.branding_of(_artisan()))
 
 
-@app.put("/api/artisan/branding")
+@app.put("/api/artisan/branding", summary="Set your default branding", tags=["Artisan"])
 def set_branding(body: Annotated[BrandingIn, Body()]) -> Response[str]:
     return ok(artisans.set_branding(_artisan(), body))
 

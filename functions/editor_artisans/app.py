@@ -34,27 +34,27 @@ def _editor() -> str:
     return api_caller(app.current_event.raw_event).user_id
 
 
-@app.get("/api/editor/artisans")
+@app.get("/api/editor/artisans", summary="Your linked artisans", tags=["Editor"])
 def list_artisans() -> Response[str]:
     return ok(artisans.list_linked(_editor()))
 
 
-@app.post("/api/editor/artisans/link")
+@app.post("/api/editor/artisans/link", summary="Link an existing artisan by email", tags=["Editor"])
 def link_artisan(body: Annotated[LinkArtisanIn, Body()]) -> Response[str]:
     return ok(artisans.link_existing(_editor(), body), status=201)
 
 
-@app.post("/api/editor/artisans/create-and-link")
+@app.post("/api/editor/artisans/create-and-link", summary="Create an artisan and link it", tags=["Editor"])
 def create_and_link(body: Annotated[CreateAndLinkIn, Body()]) -> Response[str]:
     return ok(artisans.create_and_link(_editor(), body), status=201)
 
 
-@app.post("/api/editor/artisans/link-codes")
+@app.post("/api/editor/artisans/link-codes", summary="Issue a link code for an artisan to redeem", tags=["Editor"])
 def issue_link_code(body: Annotated[LinkCodeIn, Body()]) -> Response[str]:
     return ok(artisans.issue_link_code(_editor(), body), status=201)
 
 
-@app.post("/api/editor/artisans/<artisan_id>/token")
+@app.post("/api/editor/artisans/<artisan_id>/token", summary="A bearer token for one of your artisans", tags=["Editor"])
 def issue_bearer(artisan_id: str, body: Annotated[BearerIn, Body()]) -> Response[str]:
     from aimanager.adapters.secrets import signing_secret
 

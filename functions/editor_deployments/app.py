@@ -36,37 +36,45 @@ def _editor() -> str:
     return api_caller(app.current_event.raw_event).user_id
 
 
-@app.get("/api/editor/deployments")
+@app.get("/api/editor/deployments", summary="Your deployments", tags=["Editor"])
 def list_deployments() -> Response[str]:
     return ok(deployments.list_for(_editor()))
 
 
-@app.post("/api/editor/deployments")
+@app.post("/api/editor/deployments", summary="Deploy an agent (within your plan's max_deployments)", tags=["Editor"])
 def create_deployment(body: Annotated[DeploymentCreate, Body()]) -> Response[str]:
     return ok(deployments.create(_editor(), body), status=201)
 
 
-@app.get("/api/editor/deployments/<deployment_key>")
+@app.get("/api/editor/deployments/<deployment_key>", summary="One of your deployments", tags=["Editor"])
 def get_deployment(deployment_key: str) -> Response[str]:
     return ok(deployments.get(_editor(), deployment_key))
 
 
-@app.put("/api/editor/deployments/<deployment_key>")
+@app.put(
+    "/api/editor/deployments/<deployment_key>",
+    summary="Update branding and the config the agent allows",
+    tags=["Editor"],
+)
 def update_deployment(deployment_key: str, body: Annotated[DeploymentUpdate, Body()]) -> Response[str]:
     return ok(deployments.update(_editor(), deployment_key, body))
 
 
-@app.get("/api/editor/deployments/<deployment_key>/domains")
+@app.get(
+    "/api/editor/deployments/<deployment_key>/domains", summary="Allowed domains of your deployment", tags=["Editor"]
+)
 def list_domains(deployment_key: str) -> Response[str]:
     return ok(deployments.domains(_editor(), deployment_key))
 
 
-@app.post("/api/editor/deployments/<deployment_key>/domains")
+@app.post("/api/editor/deployments/<deployment_key>/domains", summary="Allow a domain", tags=["Editor"])
 def add_domain(deployment_key: str, body: Annotated[DomainIn, Body()]) -> Response[str]:
     return ok(deployments.add_domain(_editor(), deployment_key, body), status=201)
 
 
-@app.delete("/api/editor/deployments/<deployment_key>/domains/<domain>")
+@app.delete(
+    "/api/editor/deployments/<deployment_key>/domains/<domain>", summary="Remove an allowed domain", tags=["Editor"]
+)
 def remove_domain(deployment_key: str, domain: str) -> Response[str]:
     return ok(deployments.remove_domain(_editor(), deployment_key, domain))
 

@@ -46,12 +46,12 @@ def _base_url() -> str:
     return f"{proto or ('https' if on_aws else 'http')}://{host}{prefix}"
 
 
-@app.post("/api/editor/sessions/create-link")
+@app.post("/api/editor/sessions/create-link", summary="Create a share link for an artisan's customer", tags=["Editor"])
 def create_link(body: Annotated[CreateLinkIn, Body()]) -> Response[str]:
     return ok(share_links.create_link(_editor(), body, signing_secret(), _base_url()), status=201)
 
 
-@app.delete("/api/editor/sessions/links/<link_id>")
+@app.delete("/api/editor/sessions/links/<link_id>", summary="Revoke a share link", tags=["Editor"])
 def revoke_link(link_id: str) -> Response[str]:
     return ok(share_links.revoke(_editor(), link_id))
 

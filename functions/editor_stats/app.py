@@ -24,7 +24,7 @@ PERMISSIONS = {
 }
 
 
-@app.get("/api/editor/stats")
+@app.get("/api/editor/stats", summary="Your statistics", tags=["Editor"])
 def editor_stats() -> Response[str]:
     return ok(stats.editor_stats(api_caller(app.current_event.raw_event).user_id))
 

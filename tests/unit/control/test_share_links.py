@@ -158,3 +158,20 @@ def test_the_widget_check_binds_a_share_session_to_its_own_token(cast: Cast) -> 
             check_session_token(session.session_id, session.deployment_key, session.share_jti, token, secret)
     # A widget session (no share link) needs no token
     check_session_token("sess_widget", DEMO_KEY, None, None, secret)
+
+
+def test_a_share_session_stops_working_once_its_link_is_revoked_or_expired(cast: Cast) -> None:
+    from aimanager.services.share_links import assert_share_link_active
+
+    create_durant(cast)
+    data = create_link(cast, expires_in=600).data
+    jti = SessionItem.get(data["session_id"]).share_jti
+    assert_share_link_active(jti)
+    assert_share_link_active(None)  # a widget session: nothing to check
+    with pytest.raises(Unauthorized):
+        assert_share_link_active(jti, now=int(time.time()) + 601)
+    assert call(cast.ebp, "DELETE", f"/api/editor/sessions/links/{data['link_id']}").status == 200
+    with pytest.raises(Unauthorized):
+        assert_share_link_active(jti)
+    with pytest.raises(Unauthorized):
+        assert_share_link_active("unknown-jti")

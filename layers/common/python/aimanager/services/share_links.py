@@ -154,6 +154,17 @@ def verify_share_token(token: str | None, secret: bytes, *, now: int | None = No
     )
 
 
+def assert_share_link_active(share_jti: str | None, *, now: int | None = None) -> None:
+    """For widget calls on a session a share link opened (SessionItem.share_jti), whatever token the page carries
+    (e.g. a frame token derived from the share token): refused once the link is revoked or expired."""
+    if not share_jti:
+        return
+    record = accounts.get_share_link(share_jti)
+    at = _iso(time.time() if now is None else now)
+    if record is None or record.revoked_at is not None or record.expires_at <= at:
+        raise _refuse("revoked_or_expired", jti=share_jti)
+
+
 def check_session_token(
     session_id: str, deployment_key: str, share_jti: str | None, token: str | None, secret: bytes
 ) -> None:
