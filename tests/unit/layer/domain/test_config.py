@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from aimanager.domain.config import (
+    check_branding,
     check_overlay,
     check_rate_limit,
     overlay_refusals,
@@ -16,7 +17,7 @@ from aimanager.domain.config import (
 )
 from aimanager.errors import ValidationFailed
 from aimanager.models.agent import AgentConfig, DeploymentView
-from aimanager.models.config import ConfigOverlay
+from aimanager.models.config import BrandingIn, ConfigOverlay
 
 ALLOW_ALL = {
     "allow_prompt_override": True,
@@ -282,3 +283,45 @@ def test_the_overlay_model_and_the_rule_agree_on_limits() -> None:
     with pytest.raises(ValueError, match="extra"):
         ConfigOverlay.model_validate({"ollama_host": "x"})
     assert ConfigOverlay(system_prompt_append="x" * 2000).system_prompt_append == "x" * 2000
+
+
+@pytest.mark.parametrize(
+    ("rules", "branding", "refused"),
+    [
+        ({}, {"powered_by": False}, True),  # required by default
+        ({"required_branding": True}, {"powered_by": False}, True),
+        ({"required_branding": False}, {"powered_by": False}, False),
+        ({}, {"powered_by": True, "chat_title": "EBP"}, False),
+        ({}, {"chat_title": "EBP"}, False),
+    ],
+)
+def test_check_branding(rules: dict[str, Any], branding: dict[str, Any], refused: bool) -> None:
+    if refused:
+        with pytest.raises(ValidationFailed, match="branding.powered_by") as caught:
+            check_branding(agent(whitelabel_config=rules), branding)
+        assert caught.value.code == "branding_required"
+    else:
+        check_branding(agent(whitelabel_config=rules), branding)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "ok"),
+    [
+        ("primary_color", "#0055A4", True),
+        ("primary_color", "red", False),
+        ("logo_url", "https://cdn.ebp.fr/logo.png", True),
+        ("logo_url", "javascript:alert(1)", False),
+        ("logo_url", "http://insecure.example/logo.png", False),
+        ("custom_css", ".x { color: red }", True),
+        ("custom_css", "</style><script>alert(1)</script>", False),
+        ("chat_title", "x" * 81, False),
+        ("welcome_message", "Bonjour, je suis l'assistant de {artisan.name}.", True),
+        ("unknown", "x", False),
+    ],
+)
+def test_branding_body(field: str, value: str, ok: bool) -> None:
+    if ok:
+        assert getattr(BrandingIn.model_validate({field: value}), field) == value
+    else:
+        with pytest.raises(ValueError):
+            BrandingIn.model_validate({field: value})

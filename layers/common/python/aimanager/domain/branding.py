@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from aimanager.models.agent import AgentConfig
+
 DEFAULT_WELCOME = "Bonjour ! Comment puis-je vous aider ?"
 DEFAULT_PLACEHOLDER = "Posez votre question..."
 
@@ -18,6 +20,11 @@ NOT_TEMPLATES = frozenset({"custom_css", "logo_url", "primary_color", "secondary
 _PLACEHOLDER = re.compile(r"\{\s*([a-z_]+(?:\.[a-z_]+)?)\s*\}")
 _SPACES = re.compile(r"[ \t]{2,}")
 _SPACE_BEFORE_PUNCT = re.compile(r"[ \t]+([.,;:!?)])")
+
+
+def requires_branding(agent: AgentConfig) -> bool:
+    """The "Powered by" mention is forced unless whitelabel_config says required_branding: false, explicitly."""
+    return (agent.whitelabel_config or {}).get("required_branding") is not False
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from aimanager.domain.branding import requires_branding
 from aimanager.errors import ValidationFailed
 from aimanager.models.agent import AgentConfig, DeploymentView, PromptMode, ResolvedConfig
 from aimanager.models.config import (
@@ -228,4 +229,14 @@ def check_rate_limit(agent: AgentConfig, rate_limit_per_ip: int) -> None:
     if rate_limit_per_ip < minimum:
         raise ValidationFailed(
             f"Field 'rate_limit_per_ip' must be at least {minimum} (the agent's minimum).", code="invalid_value"
+        )
+
+
+def check_branding(agent: AgentConfig, branding: Mapping[str, Any]) -> None:
+    """For the editor's branding update: hiding "Powered by" is refused (422) where the agent requires branding.
+    Shapes and lengths are models.config.BrandingIn's."""
+    if requires_branding(agent) and branding.get("powered_by") is False:
+        raise ValidationFailed(
+            "Field 'branding.powered_by' cannot be false: this agent requires the \"Powered by\" mention.",
+            code="branding_required",
         )

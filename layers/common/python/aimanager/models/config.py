@@ -67,3 +67,26 @@ class ConfigOverlay(BaseModel):
     max_tokens: int | None = Field(
         default=None, ge=1, le=MAX_TOKENS_CEILING, description="Needs allow_model_override; at most the master's."
     )
+
+
+MAX_TITLE_CHARS = 80
+MAX_URL_CHARS = 500
+MAX_CUSTOM_CSS_CHARS = 4000
+
+
+class BrandingIn(BaseModel):
+    """A deployment's (or a link's) branding as an editor writes it: known keys only, bounded, no markup in CSS.
+    Texts may use the variables {artisan.name}, {artisan.phone}, {user.name}, {user.company_name}, {client.name},
+    {agent.name}."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    chat_title: str | None = Field(default=None, max_length=MAX_TITLE_CHARS)
+    primary_color: str | None = Field(default=None, pattern=r"^#[0-9A-Fa-f]{6}$", description="#RRGGBB")
+    logo_url: str | None = Field(default=None, max_length=MAX_URL_CHARS, pattern=r"^https://\S+$")
+    welcome_message: str | None = Field(default=None, max_length=MAX_WELCOME_CHARS)
+    placeholder: str | None = Field(default=None, max_length=MAX_PLACEHOLDER_CHARS)
+    powered_by: bool | None = Field(default=None, description="false is refused where the agent requires branding.")
+    custom_css: str | None = Field(
+        default=None, max_length=MAX_CUSTOM_CSS_CHARS, pattern=r"^[^<>]*$", description="No markup: < and > refused."
+    )

@@ -9,7 +9,7 @@ from dataclasses import asdict
 from typing import Any
 
 from aimanager.dal import repositories as repo
-from aimanager.domain.branding import BrandingLevels, BrandingVariables, resolve_branding
+from aimanager.domain.branding import BrandingLevels, BrandingVariables, requires_branding, resolve_branding
 from aimanager.domain.config import overlay_text
 from aimanager.models.agent import AgentConfig, DeploymentView
 from aimanager.models.branding import EditorLinkView, Party
@@ -23,11 +23,6 @@ _cache: dict[str, tuple[float, dict[str, Any]]] = {}
 
 def clear_branding_cache() -> None:
     _cache.clear()
-
-
-def requires_branding(agent: AgentConfig) -> bool:
-    """ "Powered by" is forced unless the agent's whitelabel_config says required_branding: false explicitly."""
-    return (agent.whitelabel_config or {}).get("required_branding") is not False
 
 
 def deployment_level(deployment: DeploymentView) -> dict[str, Any]:
