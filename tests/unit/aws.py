@@ -15,6 +15,7 @@ import boto3
 from cfnlint.decode import decode
 from moto import mock_aws
 
+from aimanager.adapters.secrets import forget_signing_secret
 from aimanager.dal import repositories as repo
 from aimanager.dal.tables import AgentItem, DeploymentItem, bind_tables
 from aimanager.ids import utc_now
@@ -25,6 +26,7 @@ from aimanager.services.turns import clear_config_cache
 from aimanager.settings import get_settings
 
 ROOT = Path(__file__).resolve().parents[2]
+SIGNING_SECRET = "unit-test-signing-secret-0123456789abcdef"
 ENV_FOR_TABLE = {
     "AgentsTable": "AGENTS_TABLE",
     "UsersTable": "USERS_TABLE",
@@ -76,6 +78,9 @@ def aws_world(monkeypatch: Any) -> Iterator[World]:
         dlq_url = sqs.create_queue(QueueName="MessageDLQ")["QueueUrl"]
         queue_url = sqs.create_queue(QueueName="MessageQueue")["QueueUrl"]
         monkeypatch.setenv("MESSAGE_QUEUE_URL", queue_url)
+        secret = boto3.client("secretsmanager").create_secret(Name="SigningSecret", SecretString=SIGNING_SECRET)
+        monkeypatch.setenv("SIGNING_SECRET_ARN", secret["ARN"])
+        forget_signing_secret()
         get_settings.cache_clear()
         bind_tables(get_settings())
         clear_config_cache()  # a new world: nothing cached from the previous one
@@ -83,6 +88,7 @@ def aws_world(monkeypatch: Any) -> Iterator[World]:
         clear_branding_cache()
         yield World(queue_url=queue_url, dlq_url=dlq_url, sqs=sqs)
     get_settings.cache_clear()
+    forget_signing_secret()
 
 
 DEMO_KEY = "dpl_test_demo_key_0001"
