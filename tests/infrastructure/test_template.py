@@ -61,7 +61,15 @@ def test_widget_routes_use_the_domain_authorizer_unless_declared_public(resource
         for event in (fn["Properties"].get("Events") or {}).values():
             if event["Type"] == "Api" and event["Properties"].get("Auth", {}).get("Authorizer") == "NONE":
                 public.add((event["Properties"]["Method"].upper(), event["Properties"]["Path"]))
-    assert public == {("GET", "/api/health"), ("POST", "/api/widget/v1/init"), ("OPTIONS", "/api/widget/v1/{proxy+}")}
+    assert public == {
+        ("GET", "/api/health"),
+        ("POST", "/api/widget/v1/init"),
+        ("OPTIONS", "/api/widget/v1/{proxy+}"),
+        ("GET", "/api/docs"),
+        ("GET", "/api/docs/openapi.json"),
+        ("GET", "/api/docs/openapi.yaml"),
+        ("GET", "/api/docs/assets/{name}"),
+    }
 
 
 def test_the_queue_retries_into_a_dlq_and_the_worker_knows_the_count(resources: dict[str, Any]) -> None:
