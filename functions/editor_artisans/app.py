@@ -13,7 +13,17 @@ from aimanager.dal.tables import bind_tables
 from aimanager.http.api import resolve, rest_resolver
 from aimanager.http.auth import api_caller
 from aimanager.http.envelope import ok
-from aimanager.models.artisans import BearerIn, CreateAndLinkIn, LinkArtisanIn, LinkCodeIn
+from aimanager.http.openapi import responses
+from aimanager.models.artisans import (
+    ArtisanLinkOut,
+    ArtisanList,
+    BearerIn,
+    BearerOut,
+    CreateAndLinkIn,
+    LinkArtisanIn,
+    LinkCodeIn,
+    LinkCodeOut,
+)
 from aimanager.observability import logger
 from aimanager.services import artisans
 from aimanager.settings import get_settings
@@ -34,27 +44,54 @@ def _editor() -> str:
     return api_caller(app.current_event.raw_event).user_id
 
 
-@app.get("/api/editor/artisans", summary="Your linked artisans", tags=["Editor"])
+@app.get(
+    "/api/editor/artisans",
+    summary="Your linked artisans",
+    tags=["Editor"],
+    responses=responses(200, ArtisanList, "Your linked artisans"),
+)
 def list_artisans() -> Response[str]:
     return ok(artisans.list_linked(_editor()))
 
 
-@app.post("/api/editor/artisans/link", summary="Link an existing artisan by email", tags=["Editor"])
+@app.post(
+    "/api/editor/artisans/link",
+    summary="Link an existing artisan by email",
+    tags=["Editor"],
+    responses=responses(
+        201, ArtisanLinkOut, "The link", e404="No account has this email", e409="Already linked, or external_id taken"
+    ),
+)
 def link_artisan(body: Annotated[LinkArtisanIn, Body()]) -> Response[str]:
     return ok(artisans.link_existing(_editor(), body), status=201)
 
 
-@app.post("/api/editor/artisans/create-and-link", summary="Create an artisan and link it", tags=["Editor"])
+@app.post(
+    "/api/editor/artisans/create-and-link",
+    summary="Create an artisan and link it",
+    tags=["Editor"],
+    responses=responses(201, ArtisanLinkOut, "The new artisan's link", e409="Email or external_id taken"),
+)
 def create_and_link(body: Annotated[CreateAndLinkIn, Body()]) -> Response[str]:
     return ok(artisans.create_and_link(_editor(), body), status=201)
 
 
-@app.post("/api/editor/artisans/link-codes", summary="Issue a link code for an artisan to redeem", tags=["Editor"])
+@app.post(
+    "/api/editor/artisans/link-codes",
+    summary="Issue a link code for an artisan to redeem",
+    tags=["Editor"],
+    responses=responses(201, LinkCodeOut, "The code to give the artisan", e409="external_id taken"),
+)
 def issue_link_code(body: Annotated[LinkCodeIn, Body()]) -> Response[str]:
     return ok(artisans.issue_link_code(_editor(), body), status=201)
 
 
-@app.post("/api/editor/artisans/<artisan_id>/token", summary="A bearer token for one of your artisans", tags=["Editor"])
+@app.post(
+    "/api/editor/artisans/<artisan_id>/token",
+    summary="A bearer token for one of your artisans",
+    tags=["Editor"],
+    responses=responses(201, BearerOut, "A bearer token for the artisan", e404="Not one of your artisans"),
+)
 def issue_bearer(artisan_id: str, body: Annotated[BearerIn, Body()]) -> Response[str]:
     from aimanager.adapters.secrets import signing_secret
 

@@ -14,7 +14,8 @@ from aimanager.dal.tables import bind_tables
 from aimanager.http.api import resolve, rest_resolver
 from aimanager.http.auth import api_caller
 from aimanager.http.envelope import ok
-from aimanager.models.share_links import CreateLinkIn
+from aimanager.http.openapi import responses
+from aimanager.models.share_links import CreateLinkIn, RevokedOut, ShareLinkOut
 from aimanager.observability import logger
 from aimanager.services import share_links
 from aimanager.settings import get_settings
@@ -46,12 +47,30 @@ def _base_url() -> str:
     return f"{proto or ('https' if on_aws else 'http')}://{host}{prefix}"
 
 
-@app.post("/api/editor/sessions/create-link", summary="Create a share link for an artisan's customer", tags=["Editor"])
+@app.post(
+    "/api/editor/sessions/create-link",
+    summary="Create a share link for an artisan's customer",
+    tags=["Editor"],
+    responses=responses(
+        201,
+        ShareLinkOut,
+        "The share link",
+        e403="This artisan may not create sessions",
+        e404="Unknown deployment or artisan",
+        e409="The deployment is paused",
+        e413="Context over 4 KB",
+    ),
+)
 def create_link(body: Annotated[CreateLinkIn, Body()]) -> Response[str]:
     return ok(share_links.create_link(_editor(), body, signing_secret(), _base_url()), status=201)
 
 
-@app.delete("/api/editor/sessions/links/<link_id>", summary="Revoke a share link", tags=["Editor"])
+@app.delete(
+    "/api/editor/sessions/links/<link_id>",
+    summary="Revoke a share link",
+    tags=["Editor"],
+    responses=responses(200, RevokedOut, "Revoked", e404="Not one of your share links"),
+)
 def revoke_link(link_id: str) -> Response[str]:
     return ok(share_links.revoke(_editor(), link_id))
 

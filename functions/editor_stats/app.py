@@ -12,6 +12,8 @@ from aimanager.dal.tables import bind_tables
 from aimanager.http.api import resolve, rest_resolver
 from aimanager.http.auth import api_caller
 from aimanager.http.envelope import ok
+from aimanager.http.openapi import responses
+from aimanager.models.stats import EditorStats
 from aimanager.observability import logger
 from aimanager.services import stats
 from aimanager.settings import get_settings
@@ -24,7 +26,12 @@ PERMISSIONS = {
 }
 
 
-@app.get("/api/editor/stats", summary="Your statistics", tags=["Editor"])
+@app.get(
+    "/api/editor/stats",
+    summary="Your statistics",
+    tags=["Editor"],
+    responses=responses(200, EditorStats, "Your statistics"),
+)
 def editor_stats() -> Response[str]:
     return ok(stats.editor_stats(api_caller(app.current_event.raw_event).user_id))
 

@@ -73,18 +73,22 @@ def test_an_editor_updates_branding_and_the_allowed_config(cast: Cast) -> None:
 
 
 @pytest.mark.parametrize(
-    ("body", "field"),
+    ("body", "field", "code"),
     [
-        ({"config_overlay": {"temperature": 0.9}}, "config_overlay.temperature"),
-        ({"config_overlay": {"model": "llama3:70b"}}, "config_overlay.model"),
-        ({"branding": {"powered_by": False}}, "branding.powered_by"),
-        ({"rate_limit_per_ip": 10}, "rate_limit_per_ip"),
+        ({"config_overlay": {"temperature": 0.9}}, "config_overlay.temperature", "override_not_allowed"),
+        ({"config_overlay": {"model": "llama3:70b"}}, "config_overlay.model", "override_not_allowed"),
+        ({"branding": {"powered_by": False}}, "branding.powered_by", "branding_required"),
+        ({"rate_limit_per_ip": 10}, "rate_limit_per_ip", "invalid_value"),
     ],
 )
-def test_what_the_master_does_not_allow_is_refused_with_the_field_named(cast: Cast, body: Any, field: str) -> None:
+def test_what_the_master_does_not_allow_is_refused_with_the_field_named(
+    cast: Cast, body: Any, field: str, code: str
+) -> None:
     reply = call(cast.ebp, "PUT", f"/api/editor/deployments/{DEMO_KEY}", body)
-    assert (reply.status, reply.code) == (422, "config_not_allowed")
+    assert (reply.status, reply.code) == (422, code)
     assert f"'{field}'" in reply.message
+    # And nothing changed
+    assert call(cast.ebp, "GET", f"/api/editor/deployments/{DEMO_KEY}").data["config_overlay"] == {}
 
 
 @pytest.mark.parametrize(
@@ -152,7 +156,7 @@ def test_unknown_agent_and_a_shared_only_master_are_refused(cast: Cast) -> None:
         "/api/editor/deployments",
         new_deployment(deployment_mode="shared", config_overlay={"system_prompt_replace": "Tu es un pirate."}),
     )
-    assert (prompt_in_shared.status, prompt_in_shared.code) == (422, "config_not_allowed")
+    assert (prompt_in_shared.status, prompt_in_shared.code) == (422, "override_not_allowed")
     assert "'config_overlay.system_prompt_replace'" in prompt_in_shared.message
 
 
@@ -182,3 +186,16 @@ def test_pausing_a_deployment_stops_the_widget(cast: Cast) -> None:
     assert call(cast.ebp, "PUT", f"/api/editor/deployments/{DEMO_KEY}", {"is_active": False}).status == 200
     with pytest.raises(Unauthorized):
         authorize_widget(DEMO_KEY, {"Origin": "https://app.ebp.fr"}, "1.2.3.4")
+
+
+def test_an_internal_master_cannot_be_deployed(cast: Cast) -> None:
+    internal = call(
+        cast.admin,
+        "POST",
+        "/api/admin/agents",
+        {"name": "Interne", "slug": "interne", "system_prompt": "x", "model": "m", "deployment_mode": "internal"},
+    )
+    assert internal.status == 201, internal.body
+    reply = call(cast.ebp, "POST", "/api/editor/deployments", new_deployment(agent_id=internal.data["agent_id"]))
+    assert (reply.status, reply.code) == (422, "agent_not_deployable")
+    assert "'agent_id'" in reply.message

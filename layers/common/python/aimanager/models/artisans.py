@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from aimanager.models.users import EMAIL_PATTERN, BrandingIn, CompanyInfo
+from aimanager.models.users import EMAIL_PATTERN, CompanyInfo, UserBrandingIn
 from aimanager.models.widget import StrictModel
 
 EXTERNAL_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"
@@ -25,7 +25,7 @@ class LinkFields(StrictModel):
         pattern=EXTERNAL_ID,
         description="The artisan's id in the editor's software, unique per editor.",
     )
-    branding: BrandingIn | None = Field(default=None, description="This editor's branding for the artisan.")
+    branding: UserBrandingIn | None = Field(default=None, description="This editor's branding for the artisan.")
     permissions: LinkPermissions | None = None
 
 
@@ -43,7 +43,7 @@ class CreateAndLinkIn(LinkFields):
     company_name: str | None = Field(default=None, max_length=255)
     company_info: CompanyInfo | None = None
     phone: str | None = Field(default=None, max_length=50)
-    artisan_branding: BrandingIn | None = Field(default=None, description="The artisan's own default branding.")
+    artisan_branding: UserBrandingIn | None = Field(default=None, description="The artisan's own default branding.")
 
 
 class LinkCodeIn(LinkFields):

@@ -6,22 +6,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from aimanager.models.users import BrandingIn
+from aimanager.models.config import BrandingIn, ConfigOverlay
 from aimanager.models.widget import StrictModel
 
 Environment = Literal["production", "staging", "development", "localhost"]
-
-
-class ConfigOverlayIn(StrictModel):
-    """What a deployment may change of its master, each key only where whitelabel_config allows it (§12.2)."""
-
-    system_prompt_append: str | None = Field(default=None, max_length=20_000)
-    system_prompt_replace: str | None = Field(default=None, max_length=50_000)
-    welcome_message: str | None = Field(default=None, max_length=1000)
-    placeholder: str | None = Field(default=None, max_length=200)
-    max_tokens: int | None = Field(default=None, ge=1, le=32_768)
-    temperature: float | None = Field(default=None, ge=0.1, le=1.5)
-    model: str | None = Field(default=None, min_length=1, max_length=100)
 
 
 class DomainIn(StrictModel):
@@ -52,7 +40,7 @@ class DeploymentCreate(DeploymentLimits):
     agent_id: str = Field(min_length=1, max_length=64)
     name: str = Field(min_length=1, max_length=255)
     deployment_mode: Literal["shared", "dedicated"] = "shared"
-    config_overlay: ConfigOverlayIn | None = None
+    config_overlay: ConfigOverlay | None = None
     branding: BrandingIn | None = None
     domains: list[DomainIn] = Field(default_factory=list, max_length=50)
 
@@ -61,7 +49,7 @@ class DeploymentUpdate(DeploymentLimits):
     """An editor's changes: name, branding, the allowed config, its own limits, pause/resume."""
 
     name: str | None = Field(default=None, min_length=1, max_length=255)
-    config_overlay: ConfigOverlayIn | None = None
+    config_overlay: ConfigOverlay | None = None
     branding: BrandingIn | None = None
     is_active: bool | None = None
 

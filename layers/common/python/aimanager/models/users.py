@@ -6,24 +6,17 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from aimanager.models.config import BrandingIn
 from aimanager.models.widget import StrictModel
 
 Plan = Literal["starter", "pro", "business", "enterprise"]
 Role = Literal["admin", "editeur", "artisan", "particulier", "metreur", "fabricant"]
 EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$"
-HEX_COLOR = r"^#[0-9A-Fa-f]{6}$"
 
 
-class BrandingIn(StrictModel):
-    """Branding a master, deployment, artisan or editor link may set (§3.3, §15.2A/C); placeholders allowed."""
+class UserBrandingIn(BrandingIn):
+    """A user's (artisan's) own default branding, or an editor link's (§15.2A): the shared keys plus a signature."""
 
-    chat_title: str | None = Field(default=None, max_length=120)
-    primary_color: str | None = Field(default=None, pattern=HEX_COLOR)
-    logo_url: str | None = Field(default=None, max_length=500, pattern=r"^https?://")
-    powered_by: bool | None = None
-    custom_css: str | None = Field(default=None, max_length=10_000)
-    welcome_message: str | None = Field(default=None, max_length=1000)
-    placeholder: str | None = Field(default=None, max_length=200)
     signature: str | None = Field(default=None, max_length=200)
 
 
@@ -47,7 +40,7 @@ class UserIn(QuotaFields):
     company_name: str | None = Field(default=None, max_length=255)
     company_info: CompanyInfo | None = None
     phone: str | None = Field(default=None, max_length=50)
-    branding: BrandingIn | None = None
+    branding: UserBrandingIn | None = None
     marketplace_enabled: bool = False
 
 
@@ -62,7 +55,7 @@ class UserUpdate(QuotaFields):
     company_name: str | None = Field(default=None, max_length=255)
     company_info: CompanyInfo | None = None
     phone: str | None = Field(default=None, max_length=50)
-    branding: BrandingIn | None = None
+    branding: UserBrandingIn | None = None
     marketplace_enabled: bool | None = None
     is_active: bool | None = None
 
@@ -142,7 +135,7 @@ class AgentUpdate(AgentFields):
     is_active: bool | None = None
 
 
-class AgentOut(BaseModel):
+class AgentDetail(BaseModel):
     agent_id: str
     name: str
     slug: str | None = None
@@ -165,4 +158,4 @@ class AgentOut(BaseModel):
 
 
 class AgentList(BaseModel):
-    items: list[AgentOut]
+    items: list[AgentDetail]

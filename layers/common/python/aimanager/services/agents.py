@@ -8,7 +8,7 @@ from aimanager.dal import accounts
 from aimanager.dal.tables import AgentItem, UniqueItem
 from aimanager.errors import Conflict, NotFound, ValidationFailed
 from aimanager.ids import random_id, utc_now
-from aimanager.models.users import AgentIn, AgentList, AgentOut, AgentUpdate
+from aimanager.models.users import AgentDetail, AgentIn, AgentList, AgentUpdate
 
 
 def _map(value: Any) -> dict[str, Any] | None:
@@ -17,8 +17,8 @@ def _map(value: Any) -> dict[str, Any] | None:
     return dict(value.as_dict() if hasattr(value, "as_dict") else value)
 
 
-def agent_out(item: AgentItem) -> AgentOut:
-    return AgentOut(
+def agent_out(item: AgentItem) -> AgentDetail:
+    return AgentDetail(
         agent_id=item.agent_id,
         name=item.name,
         slug=item.slug,
@@ -47,7 +47,7 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def create_agent(body: AgentIn) -> AgentOut:
+def create_agent(body: AgentIn) -> AgentDetail:
     fields = _clean(body.model_dump(exclude_none=True))
     if body.is_whitelabel_enabled is None:
         fields["is_whitelabel_enabled"] = body.deployment_mode != "internal"
@@ -71,7 +71,7 @@ def _get(agent_id: str) -> AgentItem:
         raise NotFound("Unknown agent.", code="agent_not_found") from exc
 
 
-def get_agent(agent_id: str) -> AgentOut:
+def get_agent(agent_id: str) -> AgentDetail:
     return agent_out(_get(agent_id))
 
 
@@ -79,7 +79,7 @@ def list_agents() -> AgentList:
     return AgentList(items=[agent_out(a) for a in sorted(AgentItem.scan(), key=lambda a: a.created_at)])
 
 
-def update_agent(agent_id: str, body: AgentUpdate) -> AgentOut:
+def update_agent(agent_id: str, body: AgentUpdate) -> AgentDetail:
     item = _get(agent_id)
     actions = []
     for name, value in body.model_dump(exclude_unset=True).items():
@@ -93,6 +93,6 @@ def update_agent(agent_id: str, body: AgentUpdate) -> AgentOut:
     return agent_out(item)
 
 
-def deactivate_agent(agent_id: str) -> AgentOut:
+def deactivate_agent(agent_id: str) -> AgentDetail:
     """Agents are never deleted (deployments and sessions refer to them): inactive agents stop answering."""
     return update_agent(agent_id, AgentUpdate(is_active=False))

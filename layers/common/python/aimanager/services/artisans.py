@@ -30,7 +30,7 @@ from aimanager.models.artisans import (
     LinkPermissions,
     RedeemCodeIn,
 )
-from aimanager.models.users import BrandingIn
+from aimanager.models.users import UserBrandingIn
 
 ARTISAN_PURPOSE = "artisan"
 _CONFLICTS = {
@@ -171,7 +171,7 @@ def redeem_link_code(artisan_id: str, body: RedeemCodeIn) -> EditorOfArtisan:
         raise NotFound("Unknown, expired or already used link code.", code="link_code_invalid")
     fields = LinkFields(
         external_id=item.external_id,
-        branding=BrandingIn(**_map(item.branding)) if item.branding else None,
+        branding=UserBrandingIn(**_map(item.branding)) if item.branding else None,
         permissions=LinkPermissions(**_map(item.permissions)) if item.permissions else None,
     )
     link = _new_link(item.editor_id, artisan_id, fields)
@@ -232,7 +232,7 @@ def branding_of(artisan_id: str) -> ArtisanBrandingOut:
     return ArtisanBrandingOut(user_id=artisan_id, branding=_map(user.branding))
 
 
-def set_branding(artisan_id: str, body: BrandingIn) -> ArtisanBrandingOut:
+def set_branding(artisan_id: str, body: UserBrandingIn) -> ArtisanBrandingOut:
     branding = body.model_dump(exclude_none=True)
     action = UserItem.branding.set(branding) if branding else UserItem.branding.remove()
     user = accounts.update_user(artisan_id, [action])

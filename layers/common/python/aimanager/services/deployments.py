@@ -12,8 +12,10 @@ from typing import Any
 from pynamodb.expressions.update import Action
 
 from aimanager.dal import accounts, deployment_store
+from aimanager.dal import repositories as repo
 from aimanager.dal.tables import AgentItem, DeploymentItem
-from aimanager.domain.deployment_rules import first_violation, mode_violation
+from aimanager.domain.config import check_branding, check_overlay, check_rate_limit
+from aimanager.domain.deployment_rules import mode_violation
 from aimanager.domain.origins import normalize_host
 from aimanager.domain.plans import effective_limits
 from aimanager.domain.roles import parse_roles
@@ -87,10 +89,21 @@ def _agent(agent_id: str) -> AgentItem:
     return agent
 
 
+def _check(agent_id: str, mode: str, overlay: dict[str, Any], branding: dict[str, Any], rate: int | None) -> None:
+    """The master's rules on what a deployment may set (domain/config.py): 422 naming the first refused field."""
+    config = repo.get_agent(agent_id)
+    if config is None:
+        raise ValidationFailed("Field 'agent_id': unknown agent.", code="agent_not_found")
+    check_overlay(config, mode, overlay)
+    check_branding(config, branding)
+    if rate is not None:
+        check_rate_limit(config, rate)
+
+
 def _refuse(violation: tuple[str, str] | None) -> None:
     if violation is not None:
         field, reason = violation
-        raise ValidationFailed(f"Field '{field}': {reason}.", code="config_not_allowed")
+        raise ValidationFailed(f"Field '{field}': {reason}.", code="agent_not_deployable")
 
 
 def _domain(body: DomainIn) -> AllowedDomain:
@@ -134,7 +147,7 @@ def create(editor_id: str, body: DeploymentCreate, *, dedicated_collection: str 
     overlay = _clean(body.config_overlay.model_dump()) if body.config_overlay else {}
     branding = _clean(body.branding.model_dump()) if body.branding else {}
     _refuse(mode_violation(agent.deployment_mode, bool(agent.is_whitelabel_enabled), body.deployment_mode))
-    _refuse(first_violation(rules, body.deployment_mode, overlay, branding, body.rate_limit_per_ip))
+    _check(agent.agent_id, body.deployment_mode, overlay, branding, body.rate_limit_per_ip)
     domains = _domains(body.domains)
     limits = effective_limits(editor.plan, max_deployments=_int(editor.max_deployments))
     item = DeploymentItem(
@@ -191,15 +204,13 @@ def update(editor_id: str | None, deployment_key: str, body: DeploymentUpdate) -
     """Branding and the config the master's whitelabel_config allows (admins may also change mode and collection)."""
     item = _own(editor_id, deployment_key)
     agent = _agent(item.agent_id)
-    rules = _map(agent.whitelabel_config)
     sent = body.model_dump(exclude_unset=True)
     mode = str(sent.get("deployment_mode") or item.deployment_mode)
     if "deployment_mode" in sent:
         _refuse(mode_violation(agent.deployment_mode, bool(agent.is_whitelabel_enabled), mode))
     overlay = _clean(sent["config_overlay"]) if sent.get("config_overlay") is not None else _map(item.config_overlay)
     branding = _clean(sent["branding"]) if sent.get("branding") is not None else _map(item.branding)
-    rate = sent.get("rate_limit_per_ip")
-    _refuse(first_violation(rules, mode, overlay, branding, rate))
+    _check(agent.agent_id, mode, overlay, branding, sent.get("rate_limit_per_ip"))
     actions: list[Action] = []
     if "config_overlay" in sent:
         actions.append(_set_or_remove(DeploymentItem.config_overlay, overlay))
