@@ -35,6 +35,8 @@ class Settings:
     qdrant_path: str
     embed_model: str
     authorizer_cache_seconds: int
+    uploads_bucket: str
+    session_files_table: str
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -56,6 +58,8 @@ class Settings:
             qdrant_path=env("QDRANT_PATH", ""),
             embed_model=env("OLLAMA_EMBED_MODEL", "nomic-embed-text"),
             authorizer_cache_seconds=_int("AUTHORIZER_CACHE_SECONDS", 0),
+            uploads_bucket=env("UPLOADS_BUCKET", ""),
+            session_files_table=env("SESSION_FILES_TABLE", ""),
         )
 
 

@@ -18,6 +18,7 @@ def widget_caller(event: dict[str, Any]) -> WidgetCaller:
         agent_id=str(ctx.get("agent_id") or ""),
         editor_id=str(ctx.get("editor_id") or ""),
         origin=str(ctx.get("origin") or "") or None,
+        session_id=str(ctx.get("session_id") or "") or None,
     )
 
 

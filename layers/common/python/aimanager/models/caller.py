@@ -13,6 +13,7 @@ class WidgetCaller:
     agent_id: str
     editor_id: str
     origin: str | None  # the Origin header value to echo in CORS; None when the request had none
+    session_id: str | None = None  # a share-link page may only use this session
 
     def as_authorizer_context(self) -> dict[str, str]:
         return {
@@ -20,4 +21,5 @@ class WidgetCaller:
             "agent_id": self.agent_id,
             "editor_id": self.editor_id,
             "origin": self.origin or "",
+            "session_id": self.session_id or "",
         }

@@ -50,7 +50,10 @@ def open_session(caller: WidgetCaller, body: InitIn) -> InitOut:
     if record is None or agent is None:
         raise Unavailable("This assistant is not available right now.", code="agent_unavailable")
     resolved = resolve_config(agent, record.view)
-    existing = repo.get_session(body.session_id, caller.deployment_key) if body.session_id else None
+    wanted = caller.session_id or body.session_id  # a share-link page only ever has its own session
+    existing = repo.get_session(wanted, caller.deployment_key) if wanted else None
+    if existing is None and caller.session_id:
+        raise NotFound("Unknown session.", code="session_not_found")
     if existing is None:
         now = utc_now()
         session = SessionItem(
@@ -75,13 +78,23 @@ def open_session(caller: WidgetCaller, body: InitIn) -> InitOut:
     )
 
 
+def own_session(caller: WidgetCaller, session_id: str | None) -> SessionItem:
+    """The caller's session; another deployment's, or another one than a share link's, does not exist."""
+    if not session_id or (caller.session_id and session_id != caller.session_id):
+        raise NotFound("Unknown session.", code="session_not_found")
+    session = repo.get_session(session_id, caller.deployment_key)
+    if session is None:
+        raise NotFound("Unknown session.", code="session_not_found")
+    return session
+
+
 def queue_message(caller: WidgetCaller, session_id: str | None, body: MessageIn, queue: Any) -> QueuedOut:
     """Store the user's message first (never lost), then queue the turn; a failed send marks it failed."""
     if len(body.content) > MAX_MESSAGE_CHARS:
         raise PayloadTooLarge(f"A message is at most {MAX_MESSAGE_CHARS} characters.", code="content_too_large")
     _check_context(body.context)
-    if not session_id or repo.get_session(session_id, caller.deployment_key) is None:
-        raise NotFound("Unknown session.", code="session_not_found")
+    own_session(caller, session_id)
+    assert session_id is not None
     now = utc_now()
     item = MessageItem(
         session_id,
@@ -110,6 +123,8 @@ def queue_message(caller: WidgetCaller, session_id: str | None, body: MessageIn,
 
 def _own_message(caller: WidgetCaller, message_id: str) -> MessageItem:
     session_id = session_of(message_id)
+    if caller.session_id and session_id != caller.session_id:
+        raise NotFound("Unknown message.", code="message_not_found")
     item = repo.get_message(session_id, message_id) if session_id else None
     if item is None or item.deployment_key != caller.deployment_key:
         raise NotFound("Unknown message.", code="message_not_found")
@@ -147,8 +162,7 @@ def message_status(caller: WidgetCaller, message_id: str) -> StatusOut:
 
 def session_history(caller: WidgetCaller, session_id: str) -> HistoryOut:
     """Each turn as the user's message, then the assistant's reply once there is one."""
-    if repo.get_session(session_id, caller.deployment_key) is None:
-        raise NotFound("Unknown session.", code="session_not_found")
+    own_session(caller, session_id)
     out: list[HistoryMessage] = []
     for turn in repo.session_messages(session_id):
         out.append(
