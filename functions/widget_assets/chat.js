@@ -30,6 +30,7 @@
   var framed = C.m !== "standalone" && w.parent !== w;
   var storeKey = "aim:s:" + C.k, session = C.sid || null, context = null, busy = 0, ready = false;
 
+  function abs(rel) { return rel ? new URL(API + "/" + rel, w.location.href).href : null; }
   function el(tag, cls, text) {
     var n = d.createElement(tag);
     if (cls) n.className = cls;
@@ -212,9 +213,9 @@
           if (x.status >= 300) return fail(new Error(String(x.status)));
           call("POST", "/upload/" + encodeURIComponent(u.file_id) + "/complete").then(function (f) {
             bar.remove(); card.classList.add("ok");
-            if (f.thumbnail_url) { var t = card.querySelector("img") || el("img"); t.alt = name; t.src = f.thumbnail_url; t.className = "thumb"; card.insertBefore(t, card.firstChild); }
+            var info = { file_id: f.file_id, name: name, content_type: f.content_type, size: f.size, thumbnail_url: abs(f.thumbnail_url), url: abs(f.url) };
+            if (info.thumbnail_url) { var t = card.querySelector("img") || el("img"); t.alt = name; t.src = info.thumbnail_url; t.className = "thumb"; card.insertBefore(t, card.firstChild); }
             bubble("system", L.uploaded + " : " + name);
-            var info = { file_id: f.file_id, name: name, content_type: f.content_type, size: f.size, thumbnail_url: f.thumbnail_url, url: f.url };
             tell("file:uploaded", info);
             resolve(info);
           }, fail);

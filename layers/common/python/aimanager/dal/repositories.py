@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
@@ -15,8 +15,10 @@ from aimanager.dal.tables import (
     AllowedOriginItem,
     DeploymentItem,
     MessageItem,
+    SessionFileItem,
     SessionItem,
 )
+from aimanager.domain.files import MAX_FILES_PER_SESSION
 from aimanager.ids import utc_now
 from aimanager.models.agent import AgentConfig, AllowedDomain, DeploymentView
 
@@ -268,6 +270,73 @@ def mark_failed(
         actions.append(MessageItem.status.set("failed"))
     try:
         MessageItem(session_id, message_id).update(actions=actions, condition=MessageItem.status.is_in(*only_if))
+    except UpdateError as exc:
+        if not _conditional_failed(exc):
+            raise
+
+
+# ------------------------------------------------------------------ session files
+
+def files_count(session: SessionItem) -> int:
+    return int(session.files_count or 0)
+
+
+def create_file(item: SessionFileItem) -> None:
+    item.save(condition=SessionFileItem.file_id.does_not_exist())
+
+
+def get_file(session_id: str, file_id: str) -> SessionFileItem | None:
+    try:
+        return SessionFileItem.get(session_id, file_id, consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+class FileLimitReached(Exception):
+    """The session already holds its maximum of accepted files."""
+
+
+def accept_file(item: SessionFileItem, content_type: str, size: int, thumbnail_key: str | None) -> bool:
+    """pending -> uploaded and the session's count + 1, together, once: False when already accepted or refused.
+
+    Raises FileLimitReached when the session is full (the file stays pending for the caller to refuse).
+    """
+    now = utc_now()
+    try:
+        with TransactWrite(connection=Connection()) as tx:
+            tx.update(
+                SessionItem(item.session_id),
+                actions=[SessionItem.files_count.add(1)],
+                condition=(SessionItem.files_count.does_not_exist() | (SessionItem.files_count < MAX_FILES_PER_SESSION)),
+            )
+            tx.update(
+                SessionFileItem(item.session_id, item.file_id),
+                actions=[
+                    SessionFileItem.status.set("uploaded"),
+                    SessionFileItem.content_type.set(content_type),
+                    SessionFileItem.size.set(size),
+                    SessionFileItem.uploaded_at.set(now),
+                    *([SessionFileItem.thumbnail_key.set(thumbnail_key)] if thumbnail_key else []),
+                ],
+                condition=SessionFileItem.status == "pending",
+            )
+    except TransactWriteError as exc:
+        if not any(r is not None and r.code == "ConditionalCheckFailed" for r in exc.cancellation_reasons):
+            raise
+        current = get_file(item.session_id, item.file_id)
+        if current is not None and current.status == "pending":
+            raise FileLimitReached(item.file_id) from exc
+        return False
+    return True
+
+
+def reject_file(item: SessionFileItem, code: str) -> None:
+    """pending -> rejected (a refused object is deleted by the caller); never touches an accepted file."""
+    try:
+        SessionFileItem(item.session_id, item.file_id).update(
+            actions=[SessionFileItem.status.set("rejected"), SessionFileItem.error_code.set(code)],
+            condition=SessionFileItem.status == "pending",
+        )
     except UpdateError as exc:
         if not _conditional_failed(exc):
             raise

@@ -100,6 +100,7 @@ class SessionItem(_Table):
     context = MapAttribute[str, object](null=True)
     locale = UnicodeAttribute(null=True)
     messages_count = NumberAttribute(default=0)
+    files_count = NumberAttribute(null=True)  # accepted files (spec §15.2D: at most 10 per session)
     created_at = UnicodeAttribute()
     last_activity_at = UnicodeAttribute()
 
@@ -133,6 +134,27 @@ class MessageItem(_Table):
     completed_at = UnicodeAttribute(null=True)
 
 
+class SessionFileItem(_Table):
+    """A file a session uploaded (spec §15.2D): pending until our code has checked the stored object."""
+
+    class Meta(_Table.Meta):
+        pass
+
+    session_id = UnicodeAttribute(hash_key=True)
+    file_id = UnicodeAttribute(range_key=True)
+    deployment_key = UnicodeAttribute()
+    file_name = UnicodeAttribute()
+    declared_type = UnicodeAttribute()
+    content_type = UnicodeAttribute(null=True)  # sniffed from the bytes once uploaded
+    size = NumberAttribute(null=True)
+    status = UnicodeAttribute()  # pending | uploaded | rejected
+    s3_key = UnicodeAttribute()
+    thumbnail_key = UnicodeAttribute(null=True)
+    error_code = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    uploaded_at = UnicodeAttribute(null=True)
+
+
 _BINDINGS: tuple[tuple[type[Model], str], ...] = (
     (AgentItem, "agents_table"),
     (UserItem, "users_table"),
@@ -140,6 +162,7 @@ _BINDINGS: tuple[tuple[type[Model], str], ...] = (
     (AllowedOriginItem, "allowed_origins_table"),
     (SessionItem, "sessions_table"),
     (MessageItem, "messages_table"),
+    (SessionFileItem, "session_files_table"),
 )
 
 
