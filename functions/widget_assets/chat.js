@@ -267,7 +267,8 @@
       var fit = function () { d.documentElement.style.setProperty("--vh", w.visualViewport.height + "px"); scroll(); };
       w.visualViewport.addEventListener("resize", fit); fit();
     }
-    var want = session || stored();
+    var hashed = /^#s=([\w-]{1,64})$/.exec(w.location.hash);
+    var want = session || stored() || (hashed && hashed[1]);
     var body = { locale: C.l };
     if (want) body.session_id = want;
     call("POST", "/init", body).then(function (s) {

@@ -13,13 +13,19 @@
   var locale = cfg.locale || (script && script.getAttribute("data-locale")) || ((d.documentElement.lang || "fr").slice(0, 2) === "en" ? "en" : "fr");
   var theme = cfg.theme || "auto";
   var EVENTS = ["ready", "open", "close", "message:sent", "message:received", "file:uploading", "file:uploaded", "file:error", "error"];
-  var handlers = {}, queue = [], pending = {}, seq = 0, ready = false, opened = inline, dead = false;
+  var handlers = {}, queue = [], pending = {}, seq = 0, ready = false, readyData = null, opened = inline, dead = false;
   var root, frame, button, style;
 
   function emit(name, data) {
     (handlers[name] || []).slice().forEach(function (cb) { try { cb(data); } catch (e) { /* a host bug stays the host's */ } });
   }
-  function on(name, cb) { if (EVENTS.indexOf(name) >= 0 && typeof cb === "function") (handlers[name] = handlers[name] || []).push(cb); return api_; }
+  function on(name, cb) {
+    if (EVENTS.indexOf(name) >= 0 && typeof cb === "function") {
+      (handlers[name] = handlers[name] || []).push(cb);
+      if (name === "ready" && readyData) setTimeout(function () { cb(readyData); }, 0); // a late listener still hears it
+    }
+    return api_;
+  }
   function off(name, cb) { handlers[name] = (handlers[name] || []).filter(function (h) { return cb && h !== cb; }); return api_; }
   function post(msg) {
     if (dead) return;
@@ -53,15 +59,17 @@
     ".aimw-i iframe{width:100%;height:100%;min-height:420px;border:0;display:block}";
   d.head.appendChild(style);
 
-  var target = inline && cfg.containerSelector ? d.querySelector(cfg.containerSelector) : null;
-  if (inline && !target) { inline = false; opened = false; }
   root = d.createElement("div");
   root.className = inline ? "aimw-i" : "aimw";
   root.setAttribute("data-open", "0");
   frame = d.createElement("iframe");
   frame.title = locale === "en" ? "Chat assistant" : "Assistant de discussion";
   frame.setAttribute("allow", "clipboard-write");
-  frame.src = frameUrl.href + "?" + new URLSearchParams({ k: key, o: w.location.origin, l: locale, t: theme, m: inline ? "inline" : "float" });
+  // The session is kept by the chat app's own (partitioned) storage; where the browser denies a framed page
+  // its storage, the host page keeps the id for it (keyed by deployment) and hands it back in the fragment.
+  var storeKey = "aim:s:" + key, saved = null;
+  try { saved = w.localStorage.getItem(storeKey); } catch (e) { /* storage blocked */ }
+  frame.src = frameUrl.href + "?" + new URLSearchParams({ k: key, o: w.location.origin, l: locale, t: theme, m: inline ? "inline" : "float" }) + (saved ? "#s=" + encodeURIComponent(saved) : "");
   root.appendChild(frame);
   if (!inline) {
     button = d.createElement("button");
@@ -73,7 +81,12 @@
     button.onclick = function () { show(!opened); };
     root.appendChild(button);
   }
-  (target || d.body).appendChild(root);
+  function mount() { // a loader in <head> waits for the body (and for an inline container to exist)
+    if (dead) return;
+    var target = inline && cfg.containerSelector ? d.querySelector(cfg.containerSelector) : null;
+    (target || d.body).appendChild(root);
+  }
+  if (d.body) mount(); else d.addEventListener("DOMContentLoaded", mount);
 
   function onMessage(e) {
     var m = e.data;
@@ -81,10 +94,12 @@
     if (m.type === "ready") {
       ready = true;
       if (m.color && button) root.style.setProperty("--aimw", m.color);
+      try { if (typeof m.session_id === "string") w.localStorage.setItem(storeKey, m.session_id); } catch (e) { /* blocked */ }
       if (cfg.context) post({ type: "context", data: cfg.context });
       queue.splice(0).forEach(post);
       if (opened) post({ type: "open" });
-      emit("ready", { session_id: m.session_id });
+      readyData = { session_id: m.session_id };
+      emit("ready", readyData);
     } else if (m.type === "close") show(false);
     else if (m.type === "error") fail(m.code, m.message);
     else if (m.type === "result" && pending[m.id]) {

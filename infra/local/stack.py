@@ -203,7 +203,11 @@ class LocalStack:
                 or "mistral:7b"
             )
             data = seed(self.api_url, self.options.state_dir / "demo.json", model=model)
-            self.demo = {**data.__dict__, "demo_page": f"http://localhost:{self.options.port}/demo"}
+            self.demo = {
+                **data.__dict__,
+                "demo_page": f"http://localhost:{self.options.port}/demo",
+                "aws_endpoint_url": self.endpoint_url,  # for scripts and tests: `aws --endpoint-url ...`
+            }
             (self.options.state_dir / "demo.json").write_text(json.dumps(self.demo, indent=2) + "\n")
             self._seed_knowledge()
         if self.state is not None:
