@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 3000
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: widget venv run test test-unit test-integration test-e2e bench lint fmt typecheck contracts pr build deploy trigger clean
+.PHONY: widget screenshots venv run test test-unit test-integration test-e2e bench lint fmt typecheck contracts pr build deploy trigger clean
 
 venv:
 	@bash infra/bootstrap.sh
@@ -27,6 +27,9 @@ test-e2e: venv
 
 widget: venv  ## copy widget/ into the functions that serve it; check the size budget
 	$(PY) -m infra.widget
+
+screenshots: venv  ## the open widget (light/dark, desktop/mobile) into docs/screenshots, through the browser tests
+	AIMANAGER_SCREENSHOTS_DIR=docs/screenshots $(PY) -m pytest -q tests/browser -k screenshots
 
 bench: venv  ## figures recorded in docs/benchmarks.md
 	$(PY) -m infra.bench --write docs/benchmarks.md

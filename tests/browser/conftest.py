@@ -35,7 +35,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# `make screenshots` writes them into docs/screenshots (shown in the README); a plain test run into a temp dir.
+SCREENSHOTS = Path(os.environ.get("AIMANAGER_SCREENSHOTS_DIR") or "/tmp/aimanager-screenshots")
 
 
 def chromium_path() -> str | None:

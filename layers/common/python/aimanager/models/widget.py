@@ -105,7 +105,7 @@ class UploadIn(StrictModel):
     session_id: str | None = Field(default=None, max_length=64, description="Or the X-Session-ID header.")
     file_name: str = Field(min_length=1, max_length=255)
     content_type: UploadType = Field(description="Declared type; the bytes are checked once uploaded.")
-    size: int = Field(ge=1, le=10 * 1024 * 1024, description="Bytes, at most 10 MB (else 413).")
+    size: int = Field(ge=1, description="Bytes, at most 10 MB (else 413); the stored object is measured again.")
 
 
 class UploadTarget(BaseModel):

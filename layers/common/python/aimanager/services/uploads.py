@@ -35,6 +35,8 @@ def _now(now: int | None) -> int:
 
 def request_upload(caller: WidgetCaller, session_id: str | None, body: UploadIn, bucket: UploadsBucket) -> UploadOut:
     """A pending file and where to POST it; refused early when the session is already full."""
+    if body.size > MAX_FILE_BYTES:
+        raise PayloadTooLarge("A file is at most 10 MB.", code="file_too_large")
     session = own_session(caller, body.session_id or session_id)
     if repo.files_count(session) >= MAX_FILES_PER_SESSION:
         raise Conflict(f"A conversation holds at most {MAX_FILES_PER_SESSION} files.", code="file_limit_reached")
