@@ -54,7 +54,9 @@ def main() -> int:
     for path in sync():
         print(f"updated {path.relative_to(ROOT)}")
     s = sizes()
-    print(f"loader.js {s['loader_gz']} B gzipped (budget {LOADER_BUDGET}); chat app {s['app_gz']} B (budget {APP_BUDGET})")
+    print(
+        f"loader.js {s['loader_gz']} B gzipped (budget {LOADER_BUDGET}); chat app {s['app_gz']} B (budget {APP_BUDGET})"
+    )
     return 0 if s["loader_gz"] <= LOADER_BUDGET and s["app_gz"] <= APP_BUDGET else 1
 
 

@@ -22,8 +22,9 @@ bind_tables(settings)
 # widget/chat.html, copied here by `make widget` (a test keeps the copy identical).
 page_settings = PageSettings(
     template=(Path(__file__).parent / "chat.html").read_text(encoding="utf-8"),
-    storage_origins=storage_origins(settings.uploads_bucket, os.environ.get("AWS_REGION", ""),
-                                    os.environ.get("AWS_ENDPOINT_URL", "")),
+    storage_origins=storage_origins(
+        settings.uploads_bucket, os.environ.get("AWS_REGION", ""), os.environ.get("AWS_ENDPOINT_URL", "")
+    ),
 )
 app = rest_resolver()
 

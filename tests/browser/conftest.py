@@ -137,7 +137,8 @@ def other_site() -> Iterator[OtherSite]:
 
 
 def _aws(stack: RunningStack, service: str) -> Any:
-    return boto3.client(
+    session: Any = boto3.session.Session()
+    return session.client(
         service,
         endpoint_url=stack.demo["aws_endpoint_url"],
         region_name="eu-west-3",
@@ -147,7 +148,7 @@ def _aws(stack: RunningStack, service: str) -> Any:
 
 
 def table_name(stack: RunningStack, logical_id: str) -> str:
-    names = _aws(stack, "dynamodb").list_tables()["TableNames"]
+    names: list[str] = _aws(stack, "dynamodb").list_tables()["TableNames"]
     return next(n for n in names if n.endswith(f"-{logical_id}") or n == logical_id)
 
 

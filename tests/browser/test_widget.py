@@ -86,8 +86,10 @@ def test_the_js_api_methods_and_events(context: BrowserContext, stack: RunningSt
     assert page.locator(".aimw iframe").is_hidden()
     assert [e[0] for e in events(page) if e[0] in ("open", "close")] == ["open", "close"]
     # off() removes a listener
-    page.evaluate("() => { window.__n = 0; const f = () => window.__n++; window.AiManagerWidget.on('open', f);"
-                  " window.AiManagerWidget.off('open', f); window.AiManagerWidget.open(); }")
+    page.evaluate(
+        "() => { window.__n = 0; const f = () => window.__n++; window.AiManagerWidget.on('open', f);"
+        " window.AiManagerWidget.off('open', f); window.AiManagerWidget.open(); }"
+    )
     assert page.evaluate("() => window.__n") == 0
     # setContext is accepted; Escape inside the chat closes it (keyboard)
     page.evaluate("() => window.AiManagerWidget.setContext({page: 'devis', ref: 'D-42'})")
@@ -133,8 +135,10 @@ def test_a_photo_upload_shows_its_thumbnail_and_a_fake_image_is_refused(
     thumb = frame.locator(".file.ok img.thumb")
     thumb.wait_for(timeout=20_000)
     assert "/api/widget/v1/files/" in (thumb.get_attribute("src") or "")
-    size = thumb.evaluate("img => new Promise(r => img.complete ? r([img.naturalWidth, img.naturalHeight]) :"
-                          " img.addEventListener('load', () => r([img.naturalWidth, img.naturalHeight])))")
+    size = thumb.evaluate(
+        "img => new Promise(r => img.complete ? r([img.naturalWidth, img.naturalHeight]) :"
+        " img.addEventListener('load', () => r([img.naturalWidth, img.naturalHeight])))"
+    )
     assert size == [320, 240]
     assert events(page, "file:uploaded")[0]["name"] == "salle-de-bain.jpg"
     assert events(page, "file:uploading"), "progress events"
@@ -215,9 +219,7 @@ def test_a_forged_post_message_is_ignored(context: BrowserContext, stack: Runnin
     frame = open_widget(page, stack)
     page.evaluate(RECORD_EVENTS)
     # When the host page posts a fake "message received" to itself (as if from the iframe)
-    page.evaluate(
-        "() => window.postMessage({aim: 1, type: 'message:received', data: {text: 'forged'}}, '*')"
-    )
+    page.evaluate("() => window.postMessage({aim: 1, type: 'message:received', data: {text: 'forged'}}, '*')")
     # And a third-party frame inside the host page tells the chat app to send a message
     other_site.pages["/ad"] = (
         "<script>for (let i = 0; i < parent.frames.length; i++)"
@@ -251,7 +253,7 @@ def test_model_replies_are_rendered_safely(context: BrowserContext, stack: Runni
         "total_ttc": 462,
     }
     reply = (
-        "Voici **votre pré-devis** <img src=x onerror=\"window.top.__pwned=1\"> :\n"
+        'Voici **votre pré-devis** <img src=x onerror="window.top.__pwned=1"> :\n'
         "- pose incluse\n- [guide](https://example.com/guide)\n\n"
         f"```json-quote\n{json.dumps(quote, ensure_ascii=False)}\n```"
     )
@@ -326,7 +328,7 @@ def test_screenshots_of_the_open_widget(
     # Given the demo page in this theme and viewport, with one exchange in the chat
     page = context.new_page()
     page.set_viewport_size({"width": width, "height": height})
-    page.emulate_media(color_scheme=theme)  # theme "auto" follows the system
+    page.emulate_media(color_scheme="dark" if theme == "dark" else "light")  # theme "auto" follows the system
     frame = open_widget(page, stack)
     send(frame, "Combien pour carreler une salle de bain de 6 m² ?")
     frame.locator(".msg.assistant").nth(1).wait_for(timeout=20_000)

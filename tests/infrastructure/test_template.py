@@ -93,9 +93,9 @@ def test_functions_only_get_the_tables_they_read(resources: dict[str, Any]) -> N
     for fn_id in ("DomainAuthorizerFunction", "CorsPreflightFunction", "MessageStatusFunction"):
         policies = resources[fn_id]["Properties"]["Policies"]
         # (reading the signing secret is a read too: the chat app's page tokens, decision 0011)
-        assert all(next(iter(p)) in ("DynamoDBReadPolicy", "AWSSecretsManagerGetSecretValuePolicy") for p in policies), (
-            fn_id
-        )
+        assert all(
+            next(iter(p)) in ("DynamoDBReadPolicy", "AWSSecretsManagerGetSecretValuePolicy") for p in policies
+        ), fn_id
 
 
 def test_import_contracts_hold() -> None:

@@ -77,9 +77,8 @@ def aws_world(monkeypatch: Any) -> Iterator[World]:
         dlq_url = sqs.create_queue(QueueName="MessageDLQ")["QueueUrl"]
         queue_url = sqs.create_queue(QueueName="MessageQueue")["QueueUrl"]
         monkeypatch.setenv("MESSAGE_QUEUE_URL", queue_url)
-        boto3.client("s3").create_bucket(
-            Bucket="uploads-bucket", CreateBucketConfiguration={"LocationConstraint": boto3.session.Session().region_name}
-        )
+        s3: Any = boto3.client("s3")
+        s3.create_bucket(Bucket="uploads-bucket", CreateBucketConfiguration={"LocationConstraint": "eu-west-3"})
         monkeypatch.setenv("UPLOADS_BUCKET", "uploads-bucket")
         secret = boto3.client("secretsmanager").create_secret(Name="SigningSecret", SecretString=SIGNING_SECRET)
         monkeypatch.setenv("SIGNING_SECRET_ARN", secret["ARN"])

@@ -277,6 +277,7 @@ def mark_failed(
 
 # ------------------------------------------------------------------ session files
 
+
 def files_count(session: SessionItem) -> int:
     return int(session.files_count or 0)
 
@@ -307,7 +308,9 @@ def accept_file(item: SessionFileItem, content_type: str, size: int, thumbnail_k
             tx.update(
                 SessionItem(item.session_id),
                 actions=[SessionItem.files_count.add(1)],
-                condition=(SessionItem.files_count.does_not_exist() | (SessionItem.files_count < MAX_FILES_PER_SESSION)),
+                condition=(
+                    SessionItem.files_count.does_not_exist() | (SessionItem.files_count < MAX_FILES_PER_SESSION)
+                ),
             )
             tx.update(
                 SessionFileItem(item.session_id, item.file_id),

@@ -13,7 +13,14 @@ from aimanager.adapters.secrets import signing_secret
 from aimanager.adapters.storage import ObjectMissing, UploadsBucket
 from aimanager.dal import repositories as repo
 from aimanager.dal.tables import SessionFileItem
-from aimanager.domain.files import IMAGE_TYPES, MAX_FILE_BYTES, MAX_FILES_PER_SESSION, SNIFF_BYTES, safe_file_name, sniff
+from aimanager.domain.files import (
+    IMAGE_TYPES,
+    MAX_FILE_BYTES,
+    MAX_FILES_PER_SESSION,
+    SNIFF_BYTES,
+    safe_file_name,
+    sniff,
+)
 from aimanager.domain.tokens import InvalidToken, sign, verify
 from aimanager.errors import BadRequest, Conflict, NotFound, PayloadTooLarge, Unauthorized, ValidationFailed
 from aimanager.ids import new_file_id, session_of_file, utc_now
@@ -103,6 +110,34 @@ def _thumbnail(data: bytes) -> bytes:
     return out.getvalue()
 
 
+def _checked(item: SessionFileItem, bucket: UploadsBucket) -> tuple[str, int]:
+    """(real type, size) of the stored object, or the refusal (object deleted, file rejected)."""
+    try:
+        size = bucket.size(item.s3_key)
+    except ObjectMissing as exc:
+        raise BadRequest("The file has not been uploaded yet.", code="upload_missing") from exc
+    if size > MAX_FILE_BYTES or size < 1:
+        raise _refuse(
+            item, bucket, PayloadTooLarge("A file is at most 10 MB.", code="file_too_large"), "file_too_large"
+        )
+    real_type = sniff(bucket.read(item.s3_key, SNIFF_BYTES))
+    if real_type is None:
+        error = ValidationFailed("Only JPG, PNG, WEBP or PDF files are accepted.", code="unsupported_file_type")
+        raise _refuse(item, bucket, error, "unsupported_file_type")
+    return real_type, size
+
+
+def _store_thumbnail(item: SessionFileItem, bucket: UploadsBucket) -> str:
+    try:
+        thumb = _thumbnail(bucket.read(item.s3_key))
+    except Exception as exc:  # a corrupt or hostile image: refused, never stored
+        error = ValidationFailed("This image cannot be read.", code="unreadable_image")
+        raise _refuse(item, bucket, error, "unreadable_image") from exc
+    key = f"{item.s3_key}.thumb.jpg"
+    bucket.put(key, thumb, "image/jpeg")
+    return key
+
+
 def complete_upload(caller: WidgetCaller, file_id: str, bucket: UploadsBucket, now: int | None = None) -> FileOut:
     """Check the stored object and keep it once; a bad one is deleted and refused. Retries are safe."""
     item = _own_file(caller, file_id)
@@ -110,25 +145,8 @@ def complete_upload(caller: WidgetCaller, file_id: str, bucket: UploadsBucket, n
         return _out(item, now)
     if item.status == "rejected":
         raise ValidationFailed("This file was refused.", code=item.error_code or "file_refused")
-    try:
-        size = bucket.size(item.s3_key)
-    except ObjectMissing as exc:
-        raise BadRequest("The file has not been uploaded yet.", code="upload_missing") from exc
-    if size > MAX_FILE_BYTES or size < 1:
-        raise _refuse(item, bucket, PayloadTooLarge("A file is at most 10 MB.", code="file_too_large"), "file_too_large")
-    real_type = sniff(bucket.read(item.s3_key, SNIFF_BYTES))
-    if real_type is None:
-        error = ValidationFailed("Only JPG, PNG, WEBP or PDF files are accepted.", code="unsupported_file_type")
-        raise _refuse(item, bucket, error, "unsupported_file_type")
-    thumbnail_key = None
-    if real_type in IMAGE_TYPES:
-        try:
-            thumb = _thumbnail(bucket.read(item.s3_key))
-        except Exception as exc:  # a corrupt or hostile image: refused, never stored
-            error = ValidationFailed("This image cannot be read.", code="unreadable_image")
-            raise _refuse(item, bucket, error, "unreadable_image") from exc
-        thumbnail_key = f"{item.s3_key}.thumb.jpg"
-        bucket.put(thumbnail_key, thumb, "image/jpeg")
+    real_type, size = _checked(item, bucket)
+    thumbnail_key = _store_thumbnail(item, bucket) if real_type in IMAGE_TYPES else None
     try:
         repo.accept_file(item, real_type, size, thumbnail_key)
     except repo.FileLimitReached as exc:
@@ -142,7 +160,9 @@ def complete_upload(caller: WidgetCaller, file_id: str, bucket: UploadsBucket, n
     return _out(current, now)
 
 
-def file_location(file_id: str, variant: str | None, token: str | None, bucket: UploadsBucket, now: int | None = None) -> str:
+def file_location(
+    file_id: str, variant: str | None, token: str | None, bucket: UploadsBucket, now: int | None = None
+) -> str:
     """A short-lived S3 URL for a file URL we issued; an expired, altered or foreign one is refused here."""
     try:
         claims: dict[str, Any] = verify(signing_secret(), FILE_URL_PURPOSE, token or "", _now(now))

@@ -156,14 +156,24 @@ def share_page(settings: PageSettings, *, token: str, locale: str | None, now: i
         claims = verify(signing_secret(), SHARE_TOKEN_PURPOSE, token, at)
     except InvalidToken as exc:
         logger.warning("share page refused: invalid token", extra={"reason": exc.reason})
-        return _render(settings, {**base, "err": "invalid_share_token"}, status=401, assets="../widget/v1/assets",
-                       ancestors=["'none'"])
+        return _render(
+            settings,
+            {**base, "err": "invalid_share_token"},
+            status=401,
+            assets="../widget/v1/assets",
+            ancestors=["'none'"],
+        )
     key, session_id = str(claims.get("deployment_key") or ""), str(claims.get("session_id") or "")
     record = repo.get_deployment(key) if key else None
     session = repo.get_session(session_id, key) if record is not None and session_id else None
     if record is None or not record.view.is_active or session is None:
-        return _render(settings, {**base, "err": "invalid_share_token"}, status=401, assets="../widget/v1/assets",
-                       ancestors=["'none'"])
+        return _render(
+            settings,
+            {**base, "err": "invalid_share_token"},
+            status=401,
+            assets="../widget/v1/assets",
+            ancestors=["'none'"],
+        )
     ttl = max(1, min(FRAME_TOKEN_TTL_S, int(claims["exp"]) - at))
     frame_claims = {"deployment_key": key, "session_id": session_id}
     config = {**base, "k": key, "sid": session_id}
