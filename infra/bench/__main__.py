@@ -211,6 +211,28 @@ def chat_turns(turns: int = 200) -> dict[str, Any]:
     }
 
 
+def widget_section() -> list[str]:
+    """The widget's weight as a browser downloads it (gzip -9), against the issue's budget and other widgets."""
+    from infra.widget import APP_BUDGET, APP_FILES, LOADER_BUDGET, WIDGET, gzipped, sizes
+
+    s = sizes()
+    lines = [
+        "",
+        f"## Widget size [loader ≤ {LOADER_BUDGET // 1024} KB gzipped, chat app ≤ {APP_BUDGET // 1024} KB gzipped]",
+        "",
+        "| File | raw (B) | gzipped (B) |",
+        "|---|---:|---:|",
+        f"| `widget/loader.js` (the host page's only script) | {s['loader_raw']} | {s['loader_gz']} |",
+    ]
+    lines += [f"| `widget/{n}` | {(WIDGET / n).stat().st_size} | {gzipped(WIDGET / n)} |" for n in APP_FILES]
+    lines += [
+        f"| **chat app total** (HTML + JS + CSS) | {s['app_raw']} | **{s['app_gz']}** |",
+        "",
+        "Anchors (gzipped): Dify's iframe loader 8.3 KB; AnythingLLM's widget 215 KB; Flowise's 286 KB.",
+    ]
+    return lines
+
+
 def report(cold: dict[str, float], warm: dict[str, list[float]], turns: dict[str, Any]) -> str:
     lines = [
         "# Benchmarks",
@@ -263,6 +285,7 @@ def report(cold: dict[str, float], warm: dict[str, list[float]], turns: dict[str
         "(p50 over p50): the stand-in answers in under a millisecond, so the turn is nearly all platform; with a "
         "real model generating for seconds, the same overhead is a few percent of a turn.",
     ]
+    lines += widget_section()
     return "\n".join(lines) + "\n"
 
 
