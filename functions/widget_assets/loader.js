@@ -100,8 +100,15 @@
       if (opened) post({ type: "open" });
       readyData = { session_id: m.session_id };
       emit("ready", readyData);
-    } else if (m.type === "close") show(false);
-    else if (m.type === "error") fail(m.code, m.message);
+    } else if (m.type === "close") { show(false); if (button) button.focus(); }
+    else if (m.type === "error") {
+      if (!ready) { // refused (site not allowed, assistant unavailable): nothing queued will ever run
+        queue = [];
+        Object.keys(pending).forEach(function (id) { pending[id][1](new Error(m.message || m.code)); });
+        pending = {};
+      }
+      fail(m.code, m.message);
+    }
     else if (m.type === "result" && pending[m.id]) {
       var p = pending[m.id]; delete pending[m.id];
       if (m.ok) p[0](m.data); else p[1](new Error(m.message || "upload failed"));

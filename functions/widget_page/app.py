@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from aimanager.dal.tables import bind_tables
 from aimanager.http.api import resolve, rest_resolver
 from aimanager.http.auth import source_ip
+from aimanager.http.envelope import error
 from aimanager.observability import logger
 from aimanager.services.widget_page import Page, PageSettings, frame_page, share_page, storage_origins
 from aimanager.settings import get_settings
@@ -52,7 +53,12 @@ def frame() -> Response[str]:
 
 @app.get("/s/<token>")
 def share(token: str) -> Response[str]:
-    return _html(share_page(page_settings, token=token, locale=app.current_event.get_query_string_value("l")))
+    event = app.current_event
+    page = share_page(page_settings, token=token, locale=event.get_query_string_value("l"))
+    accept = event.headers.get("accept") or event.headers.get("Accept") or ""
+    if page.status == 401 and "application/json" in accept and "text/html" not in accept:
+        return error(401, "invalid_share_token", "This link is invalid or has expired.")  # a script's view
+    return _html(page)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)

@@ -90,7 +90,7 @@ def open_widget(page: Page, stack: RunningStack) -> Any:
     page.wait_for_function("() => !!window.AiManagerWidget")
     page.click(".aimw-b")
     frame = page.frame_locator(".aimw iframe")
-    frame.locator("main[aria-busy=false]").wait_for(timeout=15_000)
+    frame.locator("main[aria-busy=false]").wait_for(timeout=30_000)
     return frame
 
 

@@ -155,6 +155,20 @@ def test_a_bad_share_link_gets_a_401_page(world: World) -> None:
         assert config["err"] == "invalid_share_token" and "tok" not in config
 
 
+def test_a_bad_share_link_asked_as_json_gets_the_error_envelope(world: World) -> None:
+    event = load_event("widget_page/share.json")
+    event["path"] = "/s/v1.bad.token"
+    event["pathParameters"] = {"token": "v1.bad.token"}
+    event["headers"]["Accept"] = "application/json"
+    event["multiValueHeaders"]["Accept"] = ["application/json"]
+    resp = load_handler("widget_page").handler(event, Ctx())
+    assert resp["statusCode"] == 401
+    assert body(resp) == {
+        "success": False,
+        "error": {"code": "invalid_share_token", "message": "This link is invalid or has expired."},
+    }
+
+
 # ------------------------------------------------------------------ static assets
 
 
