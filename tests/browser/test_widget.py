@@ -66,15 +66,18 @@ def test_a_visitor_chats_then_finds_the_history_after_a_reload(context: BrowserC
 def test_the_js_api_methods_and_events(context: BrowserContext, stack: RunningStack) -> None:
     # Given the demo page, with a listener on every event registered as soon as the API exists
     page = context.new_page()
-    page.goto(demo_url(stack), wait_until="commit")
-    page.wait_for_function("() => !!window.AiManagerWidget", polling=10)
-    page.evaluate(RECORD_EVENTS)
-    # When sendMessage is called at once, before the iframe is ready: the call is queued, not lost
-    ready_at_call = page.evaluate(
-        "() => { window.AiManagerWidget.sendMessage('Bonjour, message envoyé avant que le chat soit prêt');"
-        " return window.__events.some(e => e[0] === 'ready'); }"
+    # The moment the loader publishes its API (before the iframe can possibly be ready), record every event and
+    # call sendMessage: the call must be queued, not lost.
+    page.add_init_script(
+        """Object.defineProperty(window, 'AiManagerWidget', { configurable: true, get() { return this.__w; },
+          set(w) { this.__w = w; window.__events = [];
+            ['ready','open','close','message:sent','message:received','file:uploading','file:uploaded',
+             'file:error','error'].forEach(n => w.on(n, d => window.__events.push([n, d])));
+            window.__readyAtCall = window.__events.some(e => e[0] === 'ready');
+            w.sendMessage('Bonjour, message envoyé avant que le chat soit prêt'); } });"""
     )
-    assert ready_at_call is False
+    page.goto(demo_url(stack))
+    assert page.evaluate("() => window.__readyAtCall") is False
     page.wait_for_function("() => window.__events.some(e => e[0] === 'message:received')", timeout=60_000)
     assert events(page, "ready") and events(page, "ready")[0]["session_id"].startswith("sess_")
     assert events(page, "message:sent")[0]["text"].startswith("Bonjour, message envoyé")
