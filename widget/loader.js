@@ -38,6 +38,7 @@
     root.setAttribute("data-open", open ? "1" : "0");
     button.setAttribute("aria-expanded", String(open));
     post({ type: open ? "open" : "close" });
+    if (open) frame.focus(); // the chat app then puts the caret in its composer
     emit(open ? "open" : "close", {});
   }
   function fail(code, message) { emit("error", { code: code, message: message }); }

@@ -344,3 +344,33 @@ def test_screenshots_of_the_open_widget(
     assert dark == theme
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+
+
+def test_the_widget_works_from_the_keyboard_with_aria_roles(context: BrowserContext, stack: RunningStack) -> None:
+    # Given the demo page, used with the keyboard only
+    page = context.new_page()
+    page.goto(demo_url(stack))
+    page.wait_for_function("() => !!window.AiManagerWidget")
+    page.focus(".aimw-b")
+    assert page.get_attribute(".aimw-b", "aria-expanded") == "false"
+    # When Enter opens the chat, Then the composer has the focus and the button says the chat is open
+    page.keyboard.press("Enter")
+    frame = page.frame_locator(".aimw iframe")
+    frame.locator("main[aria-busy=false]").wait_for(timeout=30_000)
+    page.wait_for_function("() => document.querySelector('.aimw-b').getAttribute('aria-expanded') === 'true'")
+    frame.locator("textarea:focus").wait_for(timeout=5_000)
+    # And the parts are announced: a live log, a status for typing, labelled controls
+    assert frame.locator("ol.log[role=log][aria-live=polite]").count() == 1
+    assert frame.locator(".typing[role=status]").count() == 1
+    for control in ("textarea", "input[type=file]", "button.send", "button.x"):
+        assert frame.locator(control).get_attribute("aria-label"), control
+    # When a message is typed and Enter pressed, Then it is sent
+    page.keyboard.type("Bonjour au clavier")
+    page.keyboard.press("Enter")
+    frame.locator(".msg.user").filter(has_text="Bonjour au clavier").wait_for()
+    # Tab moves from the composer to the send button; Escape closes and gives the focus back to the host's button
+    page.keyboard.press("Tab")
+    assert frame.locator("button.send:focus").count() == 1
+    page.keyboard.press("Escape")
+    page.wait_for_function("() => document.activeElement && document.activeElement.classList.contains('aimw-b')")
+    assert page.locator(".aimw iframe").is_hidden()
