@@ -38,9 +38,19 @@
     root.setAttribute("data-open", open ? "1" : "0");
     button.setAttribute("aria-expanded", String(open));
     post({ type: open ? "open" : "close" });
+    fit();
     if (open) frame.focus(); // the chat app then puts the caret in its composer
     emit(open ? "open" : "close", {});
   }
+  // On a phone the open chat covers the screen; the virtual keyboard shrinks the visual viewport, so the frame
+  // follows it and its composer stays visible.
+  var vv = w.visualViewport;
+  function fit() {
+    var on = !inline && opened && vv && w.innerWidth <= 480;
+    frame.style.height = on ? vv.height + "px" : "";
+    frame.style.top = on ? vv.offsetTop + "px" : "";
+  }
+  if (vv) { vv.addEventListener("resize", fit); vv.addEventListener("scroll", fit); }
   function fail(code, message) { emit("error", { code: code, message: message }); }
 
   if (!key) { if (w.console) w.console.error("AI-Manager: missing data-deployment-key"); return; }
@@ -137,6 +147,7 @@
     destroy: function () {
       dead = true;
       w.removeEventListener("message", onMessage);
+      if (vv) { vv.removeEventListener("resize", fit); vv.removeEventListener("scroll", fit); }
       root.remove(); style.remove();
       Object.keys(pending).forEach(function (id) { pending[id][1](new Error("destroyed")); });
       handlers = {}; queue = []; pending = {};
