@@ -332,9 +332,32 @@ def test_screenshots_of_the_open_widget(
     page = context.new_page()
     page.set_viewport_size({"width": width, "height": height})
     page.emulate_media(color_scheme="dark" if theme == "dark" else "light")  # theme "auto" follows the system
-    frame = open_widget(page, stack)
-    send(frame, "Combien pour carreler une salle de bain de 6 m² ?")
-    frame.locator(".msg.assistant").nth(1).wait_for(timeout=60_000)
+    open_widget(page, stack)
+    # with a pre-quote already in the conversation (history), and one more exchange
+    quote = {
+        "items": [
+            {"designation": "Dépose faïence", "quantite": 12, "unite": "m²", "prix_unitaire_ht": 18, "total_ht": 216},
+            {"designation": "Pose faïence", "quantite": 12, "unite": "m²", "prix_unitaire_ht": 55, "total_ht": 660},
+        ],
+        "total_ht": 876,
+        "tva_rate": 0.1,
+        "total_ttc": 963.6,
+    }
+    write_answered_turn(
+        stack,
+        _session_of(page),
+        "Je veux refaire la faïence de ma salle de bain (12 m²).",
+        "Voici une **première estimation** :\n- dépose et pose comprises\n- TVA à 10 % (logement de plus de 2 ans)"
+        f"\n\n```json-quote\n{json.dumps(quote, ensure_ascii=False)}\n```",
+    )
+    page.reload()
+    page.wait_for_function("() => !!window.AiManagerWidget")
+    page.click(".aimw-b")
+    frame = page.frame_locator(".aimw iframe")
+    frame.locator("main[aria-busy=false]").wait_for(timeout=30_000)
+    send(frame, "Combien pour carreler le sol, 6 m² ?")
+    frame.locator(".msg.assistant").nth(2).wait_for(timeout=60_000)
+    frame.locator(".msg.assistant").nth(2).scroll_into_view_if_needed()
     # Then the chat is laid out for the viewport (full screen on a phone) in the expected theme
     iframe_box = page.locator(".aimw iframe").bounding_box()
     assert iframe_box is not None
