@@ -71,6 +71,10 @@ def test_widget_routes_use_the_domain_authorizer_unless_declared_public(resource
         ("GET", "/widget/v1/frame"),
         ("GET", "/s/{token}"),
         ("GET", "/api/widget/v1/files/{id}"),
+        ("GET", "/api/docs"),
+        ("GET", "/api/docs/openapi.json"),
+        ("GET", "/api/docs/openapi.yaml"),
+        ("GET", "/api/docs/assets/{name}"),
     }
 
 

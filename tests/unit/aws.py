@@ -21,6 +21,7 @@ from aimanager.dal.tables import AgentItem, DeploymentItem, bind_tables
 from aimanager.ids import utc_now
 from aimanager.models.agent import AllowedDomain
 from aimanager.services import authorize
+from aimanager.services.branding import clear_branding_cache
 from aimanager.services.turns import clear_config_cache
 from aimanager.settings import get_settings
 
@@ -34,6 +35,7 @@ ENV_FOR_TABLE = {
     "SessionsTable": "SESSIONS_TABLE",
     "MessagesTable": "MESSAGES_TABLE",
     "SessionFilesTable": "SESSION_FILES_TABLE",
+    "UserEditorLinksTable": "USER_EDITOR_LINKS_TABLE",
 }
 
 
@@ -87,6 +89,7 @@ def aws_world(monkeypatch: Any) -> Iterator[World]:
         bind_tables(get_settings())
         clear_config_cache()  # a new world: nothing cached from the previous one
         authorize.clear_cache()
+        clear_branding_cache()
         yield World(queue_url=queue_url, dlq_url=dlq_url, sqs=sqs)
     get_settings.cache_clear()
     forget_signing_secret()

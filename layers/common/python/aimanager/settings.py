@@ -26,6 +26,7 @@ class Settings:
     allowed_origins_table: str
     sessions_table: str
     messages_table: str
+    user_editor_links_table: str
     message_queue_url: str
     message_max_receive_count: int
     retry_backoff_seconds: int
@@ -49,6 +50,7 @@ class Settings:
             allowed_origins_table=env("ALLOWED_ORIGINS_TABLE", ""),
             sessions_table=env("SESSIONS_TABLE", ""),
             messages_table=env("MESSAGES_TABLE", ""),
+            user_editor_links_table=env("USER_EDITOR_LINKS_TABLE", ""),
             message_queue_url=env("MESSAGE_QUEUE_URL", ""),
             message_max_receive_count=_int("MESSAGE_MAX_RECEIVE_COUNT", 3),
             retry_backoff_seconds=_int("RETRY_BACKOFF_SECONDS", 2),

@@ -7,7 +7,6 @@ from typing import Any
 
 from aimanager.dal import repositories as repo
 from aimanager.dal.tables import MessageItem, SessionItem
-from aimanager.domain.config import resolve_config
 from aimanager.errors import NotFound, PayloadTooLarge, Unavailable
 from aimanager.ids import new_message_id, new_session_id, session_of, utc_now
 from aimanager.models.caller import WidgetCaller
@@ -24,6 +23,7 @@ from aimanager.models.widget import (
     QueuedOut,
     StatusOut,
 )
+from aimanager.services.branding import session_branding
 from aimanager.settings import MAX_CONTEXT_BYTES, MAX_MESSAGE_CHARS
 
 
@@ -32,13 +32,17 @@ def _check_context(context: dict[str, Any] | None) -> None:
         raise PayloadTooLarge(f"The context exceeds {MAX_CONTEXT_BYTES} bytes.", code="context_too_large")
 
 
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
 def _branding_out(branding: dict[str, Any], agent_name: str) -> BrandingOut:
     return BrandingOut(
-        title=str(branding.get("chat_title") or branding.get("title") or agent_name),
-        primary_color=branding.get("primary_color"),
-        logo_url=branding.get("logo_url"),
-        powered_by=bool(branding.get("powered_by", True)),
-        custom_css=branding.get("custom_css"),
+        title=_text(branding.get("chat_title")) or _text(branding.get("title")) or agent_name,
+        primary_color=_text(branding.get("primary_color")),
+        logo_url=_text(branding.get("logo_url")),
+        powered_by=branding.get("powered_by") is not False,
+        custom_css=_text(branding.get("custom_css")),
     )
 
 
@@ -49,7 +53,6 @@ def open_session(caller: WidgetCaller, body: InitIn) -> InitOut:
     agent = repo.get_agent(caller.agent_id)
     if record is None or agent is None:
         raise Unavailable("This assistant is not available right now.", code="agent_unavailable")
-    resolved = resolve_config(agent, record.view)
     wanted = caller.session_id or body.session_id  # a share-link page only ever has its own session
     existing = repo.get_session(wanted, caller.deployment_key) if wanted else None
     if existing is None and caller.session_id:
@@ -68,12 +71,15 @@ def open_session(caller: WidgetCaller, body: InitIn) -> InitOut:
             last_activity_at=now,
         )
         repo.create_session(session)
+    else:
+        session = existing
+    branding = session_branding(agent, record.view, artisan_id=session.artisan_id, link_id=session.link_id)
     return InitOut(
-        session_id=existing.session_id if existing else session.session_id,
+        session_id=session.session_id,
         agent=AgentOut(name=agent.name, avatar=agent.avatar_url),
-        branding=_branding_out(resolved.branding, agent.name),
-        welcome_message=resolved.welcome_message,
-        placeholder=resolved.placeholder,
+        branding=_branding_out(branding, agent.name),
+        welcome_message=str(branding["welcome_message"]),
+        placeholder=str(branding["placeholder"]),
         resumed=existing is not None,
     )
 
