@@ -15,7 +15,8 @@ from aimanager.http.api import resolve, rest_resolver
 from aimanager.http.auth import widget_caller
 from aimanager.http.cors import cors_headers
 from aimanager.http.envelope import ok
-from aimanager.models.widget import UploadIn
+from aimanager.http.openapi import responses
+from aimanager.models.widget import UploadIn, UploadOut
 from aimanager.observability import logger
 from aimanager.services import uploads
 from aimanager.settings import get_settings
@@ -26,7 +27,22 @@ bucket = UploadsBucket(settings.uploads_bucket)
 app = rest_resolver()
 
 
-@app.post("/api/widget/v1/upload")
+@app.post(
+    "/api/widget/v1/upload",
+    summary="Ask to upload a file (photo or PDF)",
+    description="Checks the declared name, type (jpg/png/webp/pdf) and size (at most 10 MB) and the session's count "
+    "(at most 10 files); returns a presigned S3 POST: send the form fields, then `file`, straight to `upload.url`, "
+    "then call `/upload/{id}/complete`.",
+    tags=["Widget"],
+    responses=responses(
+        201,
+        UploadOut,
+        "Where to POST the file",
+        e404="Unknown session",
+        e409="The session already holds 10 files",
+        e413="Over 10 MB",
+    ),
+)
 def request_upload(body: Annotated[UploadIn, Body()]) -> Response[str]:
     caller = widget_caller(app.current_event.raw_event)
     session_id = app.current_event.headers.get("x-session-id") or app.current_event.headers.get("X-Session-ID")
