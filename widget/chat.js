@@ -28,7 +28,7 @@
   var app = $("#app"), log = $(".log"), box = $("textarea"), form = $(".composer"), typing = $(".typing");
   var fileInput = $("input[type=file]"), filesBox = $(".files"), notice = $(".notice");
   var framed = C.m !== "standalone" && w.parent !== w;
-  var storeKey = "aim:s:" + C.k, session = C.sid || null, context = null, busy = 0, ready = false;
+  var storeKey = "aim:s:" + C.k, session = C.sid || null, context = null, busy = 0, ready = false, born = Date.now();
 
   function abs(rel) { return rel ? new URL(API + "/" + rel, w.location.href).href : null; }
   function el(tag, cls, text) {
@@ -54,7 +54,12 @@
     return fetch(API + path, { method: method, headers: h, body: body ? JSON.stringify(body) : undefined, credentials: "omit" })
       .then(function (r) {
         return r.json().catch(function () { return {}; }).then(function (j) {
-          if (!r.ok || !j.success) { var e = new Error((j.error && j.error.message) || r.status); e.code = (j.error && j.error.code) || String(r.status); e.status = r.status; throw e; }
+          if (!r.ok || !j.success) {
+            var e = new Error((j.error && j.error.message) || r.status); e.code = (j.error && j.error.code) || String(r.status); e.status = r.status;
+            // The page token lasts hours: a tab left open longer reloads the page for a fresh one (never in a loop).
+            if (e.code === "invalid_widget_token" && Date.now() - born > 60000) w.location.reload();
+            throw e;
+          }
           return j.data;
         });
       });
