@@ -10,6 +10,7 @@ from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
+from aimanager.dal.usage import Write
 from aimanager.dal.tables import (
     AgentItem,
     AllowedOriginItem,
@@ -173,6 +174,43 @@ def put_user_message(item: MessageItem) -> tuple[MessageItem, bool]:
     return item, True
 
 
+def user_message_writes(item: MessageItem) -> list[Write]:
+    """The turn (and its idempotency marker) as conditional puts for the counting transaction (decision 0024):
+    the marker and the turn are written together, and the request is counted only if they are."""
+    writes = [Write(item, MessageItem.message_id.does_not_exist())]
+    if item.client_message_id:
+        marker = MessageItem(
+            item.session_id,
+            _marker_key(item.client_message_id),
+            deployment_key=item.deployment_key,
+            content=item.message_id,
+            status="marker",
+            created_at=item.created_at,
+            updated_at=item.created_at,
+        )
+        writes.insert(0, Write(marker, MessageItem.message_id.does_not_exist()))
+    return writes
+
+
+def session_touch(session_id: str, now: str) -> Write:
+    """The session's own statistics move with its turn, in the same transaction."""
+    return Write(
+        SessionItem(session_id),
+        SessionItem.session_id.exists(),
+        [SessionItem.messages_count.add(1), SessionItem.last_activity_at.set(now)],
+    )
+
+
+def retried_turn(session_id: str, client_message_id: str) -> tuple[MessageItem | None, str | None]:
+    """For a retried client_message_id: (the first turn, the id the marker names) - the turn may be missing
+    only for markers written before turns and markers moved together."""
+    try:
+        marker = MessageItem.get(session_id, _marker_key(client_message_id), consistent_read=True)
+    except DoesNotExist:
+        return None, None
+    return get_message(session_id, marker.content), marker.content
+
+
 def get_message(session_id: str, message_id: str) -> MessageItem | None:
     try:
         return MessageItem.get(session_id, message_id, consistent_read=True)
@@ -287,6 +325,9 @@ __all__ = [
     "get_session",
     "mark_failed",
     "put_user_message",
+    "retried_turn",
+    "session_touch",
+    "user_message_writes",
     "session_messages",
     "start_processing",
 ]

@@ -7,6 +7,7 @@ from pynamodb.attributes import (
     MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
 )
 from pynamodb.models import Model
 
@@ -53,7 +54,11 @@ class UserItem(_Table):
     company_name = UnicodeAttribute(null=True)
     api_key_prefix = UnicodeAttribute(null=True)
     api_key_hash = UnicodeAttribute(null=True)
-    plan = UnicodeAttribute(null=True)
+    plan = UnicodeAttribute(null=True)  # starter | pro | business | enterprise (§9.1)
+    # Per-editor overrides of the plan's figures, set by an admin (null = the plan's default; issue-5 contract).
+    max_deployments = NumberAttribute(null=True)
+    max_sessions_month = NumberAttribute(null=True)
+    max_messages_month = NumberAttribute(null=True)
     is_active = BooleanAttribute(default=True)
     created_at = UnicodeAttribute()
 
@@ -73,6 +78,8 @@ class DeploymentItem(_Table):
     # domain -> {is_wildcard, environment, is_active}: one GetItem gives the authorizer everything.
     allowed_domains = MapAttribute[str, object](null=True)
     rate_limit_per_ip = NumberAttribute(default=60)
+    max_sessions_day = NumberAttribute(null=True)  # null = no daily limit (§3.3)
+    max_messages_day = NumberAttribute(null=True)
     is_active = BooleanAttribute(default=True)
     created_at = UnicodeAttribute()
 
@@ -99,6 +106,8 @@ class SessionItem(_Table):
     origin = UnicodeAttribute(null=True)
     context = MapAttribute[str, object](null=True)
     locale = UnicodeAttribute(null=True)
+    artisan_id = UnicodeAttribute(null=True)
+    link_id = UnicodeAttribute(null=True)  # set for share-link sessions (issue-5 contract)
     messages_count = NumberAttribute(default=0)
     created_at = UnicodeAttribute()
     last_activity_at = UnicodeAttribute()
@@ -133,6 +142,27 @@ class MessageItem(_Table):
     completed_at = UnicodeAttribute(null=True)
 
 
+class UsageItem(_Table):
+    """A usage counter for one scope and one window (decision 0024), or a request marker for idempotency.
+
+    Keys: `ip#<deployment>#<ip>#<YYYYMMDDHHMM>`, `dep#<deployment>#<YYYY-MM-DD>`, `dep#<deployment>` (lifetime),
+    `ed#<editor>#<YYYY-MM>`, `link#<link>#<YYYY-MM>`, `req#<deployment>#<idempotency key>` (marker).
+    """
+
+    class Meta(_Table.Meta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)
+    sessions = NumberAttribute(null=True)
+    messages = NumberAttribute(null=True)
+    requests = NumberAttribute(null=True)
+    last_activity_at = UnicodeAttribute(null=True)
+    alerts = UnicodeSetAttribute(null=True)  # "sessions:80", ...: the thresholds alerted in this window
+    session_id = UnicodeAttribute(null=True)  # markers: the session an idempotent init created
+    opened_at = UnicodeAttribute(null=True)  # month items: when the monthly reset opened the window
+    expires_at = NumberAttribute(null=True)  # TTL: housekeeping of old windows only
+
+
 _BINDINGS: tuple[tuple[type[Model], str], ...] = (
     (AgentItem, "agents_table"),
     (UserItem, "users_table"),
@@ -140,6 +170,7 @@ _BINDINGS: tuple[tuple[type[Model], str], ...] = (
     (AllowedOriginItem, "allowed_origins_table"),
     (SessionItem, "sessions_table"),
     (MessageItem, "messages_table"),
+    (UsageItem, "usage_table"),
 )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aimanager.errors import Unauthorized
-from aimanager.models.caller import WidgetCaller
+from aimanager.models.caller import RequestMeta, WidgetCaller
 
 
 def widget_caller(event: dict[str, Any]) -> WidgetCaller:
@@ -23,3 +23,14 @@ def widget_caller(event: dict[str, Any]) -> WidgetCaller:
 
 def source_ip(event: dict[str, Any]) -> str:
     return str(((event.get("requestContext") or {}).get("identity") or {}).get("sourceIp") or "")
+
+
+def request_meta(event: dict[str, Any]) -> RequestMeta:
+    """The source IP is API Gateway's sourceIp (never X-Forwarded-For); the request id is its requestId."""
+    ctx = event.get("requestContext") or {}
+    headers = {str(k).lower(): v for k, v in (event.get("headers") or {}).items()}
+    return RequestMeta(
+        source_ip=source_ip(event),
+        request_id=str(ctx.get("requestId") or "") or None,
+        idempotency_key=str(headers["idempotency-key"]) if headers.get("idempotency-key") else None,
+    )

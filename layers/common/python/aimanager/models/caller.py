@@ -21,3 +21,12 @@ class WidgetCaller:
             "editor_id": self.editor_id,
             "origin": self.origin or "",
         }
+
+
+@dataclass(frozen=True)
+class RequestMeta:
+    """What API Gateway says about the request itself: never a header the client could set for the IP."""
+
+    source_ip: str  # requestContext.identity.sourceIp
+    request_id: str | None = None  # requestContext.requestId
+    idempotency_key: str | None = None  # the Idempotency-Key header (init)
