@@ -120,7 +120,7 @@ def _new_session(
             lim=lim,
             writes=writes,
             now=now,
-            token=_token(request, "init"),
+            token=_token(request, f"init:{session.session_id}"),
             link=link,
             bus=metering.bus,
         )
