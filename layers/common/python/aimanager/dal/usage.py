@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import time
 from collections.abc import Iterable, Sequence
@@ -17,7 +18,17 @@ from pynamodb.transactions import TransactGet, TransactWrite
 
 from aimanager.dal.tables import UsageItem
 
-_CONFLICT_RETRIES = 6  # real DynamoDB cancels concurrent transactions on one item: retry with jitter
+_CONFLICT_RETRIES = 6
+_connections: dict[tuple[str, str], Connection] = {}
+
+
+def _conn() -> Connection:
+    """One connection (one botocore client) per container and endpoint: a new client costs ~100 ms."""
+    key = (os.environ.get("AWS_ENDPOINT_URL", ""), os.environ.get("AWS_REGION", os.environ.get("AWS_DEFAULT_REGION", "")))
+    if key not in _connections:
+        _connections[key] = Connection()
+    return _connections[key]
+  # real DynamoDB cancels concurrent transactions on one item: retry with jitter
 
 
 @dataclass(frozen=True)
@@ -100,7 +111,7 @@ def count_and_write(counters: Sequence[Counter], writes: Sequence[Write], *, tok
     order: list[Write | Counter] = [*puts, *(u[0] for u in updates)]
     for attempt in range(_CONFLICT_RETRIES):
         try:
-            with TransactWrite(connection=Connection(), client_request_token=token) as tx:
+            with TransactWrite(connection=_conn(), client_request_token=token) as tx:
                 for w in puts:
                     tx.save(w.model, condition=w.condition)
                 for _, actions, condition, model in updates:
@@ -127,7 +138,7 @@ def refund(counters: Iterable[Counter]) -> None:
         return
     for attempt in range(_CONFLICT_RETRIES):
         try:
-            with TransactWrite(connection=Connection()) as tx:
+            with TransactWrite(connection=_conn()) as tx:
                 for c in todo:
                     tx.update(UsageItem(c.pk), actions=[getattr(UsageItem, c.attr).add(-1)])
             return
@@ -186,7 +197,7 @@ def marker_session(pk: str) -> str | None:
 
 def transact_get(requests: Sequence[tuple[type[Model], str]]) -> list[Any]:
     """Several items of several tables in one round trip (TransactGetItems); None for a missing one."""
-    with TransactGet(connection=Connection()) as tg:
+    with TransactGet(connection=_conn()) as tg:
         futures = [tg.get(model, key) for model, key in requests]
     out: list[Any] = []
     for future in futures:
