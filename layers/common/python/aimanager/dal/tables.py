@@ -9,6 +9,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UnicodeSetAttribute,
 )
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from aimanager.settings import Settings
@@ -63,6 +64,16 @@ class UserItem(_Table):
     created_at = UnicodeAttribute()
 
 
+class DeploymentsByEditor(GlobalSecondaryIndex["DeploymentItem"]):
+    """The template's editor_id-index: an editor's deployments."""
+
+    class Meta:
+        index_name = "editor_id-index"
+        projection = AllProjection()
+
+    editor_id = UnicodeAttribute(hash_key=True)
+
+
 class DeploymentItem(_Table):
     class Meta(_Table.Meta):
         pass
@@ -70,6 +81,7 @@ class DeploymentItem(_Table):
     deployment_key = UnicodeAttribute(hash_key=True)
     agent_id = UnicodeAttribute()
     editor_id = UnicodeAttribute()
+    editor_id_index = DeploymentsByEditor()
     name = UnicodeAttribute()
     deployment_mode = UnicodeAttribute(default="shared")
     config_overlay = MapAttribute[str, object](null=True)

@@ -30,3 +30,15 @@ class RequestMeta:
     source_ip: str  # requestContext.identity.sourceIp
     request_id: str | None = None  # requestContext.requestId
     idempotency_key: str | None = None  # the Idempotency-Key header (init)
+
+
+@dataclass(frozen=True)
+class ApiCaller:
+    """A user authenticated by the API-key/bearer authorizer (issue-5 contract: user_id, roles, auth)."""
+
+    user_id: str
+    roles: frozenset[str]
+    auth: str
+
+    def has(self, role: str) -> bool:
+        return role in self.roles
