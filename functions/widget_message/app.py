@@ -10,8 +10,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from aimanager.adapters.queue import SqsTurnQueue
 from aimanager.adapters.events import EventBusPublisher
+from aimanager.adapters.queue import SqsTurnQueue
 from aimanager.dal.tables import bind_tables
 from aimanager.http.api import resolve, rest_resolver
 from aimanager.http.auth import request_meta, widget_caller

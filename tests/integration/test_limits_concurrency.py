@@ -96,7 +96,13 @@ def _count(pk: str, attr: str) -> Any:
         ("rate_limited", _limits("ed_ip", ip=LIMIT), None, "ip#dpl_ip#198.51.100.20#202611302359", "requests"),
         ("deployment_daily_quota", _limits("ed_day", day=LIMIT), None, "dep#dpl_day#2026-11-30", "sessions"),
         ("editor_monthly_quota", _limits("ed_month", month=LIMIT), None, "ed#ed_month#2026-11", "sessions"),
-        ("link_monthly_quota", _limits("ed_link"), limits.LinkQuota("lnk_it", LIMIT), "link#lnk_it#2026-11", "sessions"),
+        (
+            "link_monthly_quota",
+            _limits("ed_link"),
+            limits.LinkQuota("lnk_it", LIMIT),
+            "link#lnk_it#2026-11",
+            "sessions",
+        ),
     ],
 )
 def test_200_parallel_requests_at_a_limit_of_50_admit_exactly_50(

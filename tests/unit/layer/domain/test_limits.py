@@ -95,13 +95,17 @@ def test_an_admin_override_wins_over_the_plan_and_null_keeps_it() -> None:
     ("own", "floor", "expected"),
     [(None, None, 60), (120, 30, 120), (10, 30, 30), (None, 90, 90), (0, None, 1)],
 )
-def test_rate_limit_per_ip_never_goes_below_the_masters_minimum(own: int | None, floor: int | None, expected: int) -> None:
+def test_rate_limit_per_ip_never_goes_below_the_masters_minimum(
+    own: int | None, floor: int | None, expected: int
+) -> None:
     assert rules.effective_rate_limit(own, floor) == expected
 
 
 def test_refusal_headers_follow_the_ietf_ratelimit_fields() -> None:
     # Given the daily quota of 500 sessions is reached at 23:00 UTC
-    refusal = rules.refusal(rules.DEPLOYMENT_DAILY_QUOTA, "deployment-sessions-day", 500, "day", t("2026-11-24T23:00:00"))
+    refusal = rules.refusal(
+        rules.DEPLOYMENT_DAILY_QUOTA, "deployment-sessions-day", 500, "day", t("2026-11-24T23:00:00")
+    )
     # Then the client is told to come back in an hour, and which policy refused it
     assert refusal.headers() == {
         "Retry-After": "3600",
@@ -125,12 +129,18 @@ def test_refusal_headers_follow_the_ietf_ratelimit_fields() -> None:
         (2, 3, set(), []),  # 66 %
     ],
 )
-def test_thresholds_crossed_and_not_yet_alerted(used: int, limit: int | None, already: set[str], expected: list[int]) -> None:
+def test_thresholds_crossed_and_not_yet_alerted(
+    used: int, limit: int | None, already: set[str], expected: list[int]
+) -> None:
     assert rules.crossed_thresholds(used, limit, already, "sessions") == expected
 
 
 def test_alert_event_types() -> None:
-    assert [rules.alert_event_type(x) for x in rules.ALERT_THRESHOLDS] == ["quota.warning", "quota.warning", "quota.exceeded"]
+    assert [rules.alert_event_type(x) for x in rules.ALERT_THRESHOLDS] == [
+        "quota.warning",
+        "quota.warning",
+        "quota.exceeded",
+    ]
 
 
 def test_ttl_is_after_the_window_ends() -> None:

@@ -10,7 +10,6 @@ from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from aimanager.dal.usage import Write
 from aimanager.dal.tables import (
     AgentItem,
     AllowedOriginItem,
@@ -18,6 +17,7 @@ from aimanager.dal.tables import (
     MessageItem,
     SessionItem,
 )
+from aimanager.dal.usage import Write
 from aimanager.ids import utc_now
 from aimanager.models.agent import AgentConfig, AllowedDomain, DeploymentView
 

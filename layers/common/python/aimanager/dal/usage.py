@@ -24,11 +24,16 @@ _connections: dict[tuple[str, str], Connection] = {}
 
 def _conn() -> Connection:
     """One connection (one botocore client) per container and endpoint: a new client costs ~100 ms."""
-    key = (os.environ.get("AWS_ENDPOINT_URL", ""), os.environ.get("AWS_REGION", os.environ.get("AWS_DEFAULT_REGION", "")))
+    key = (
+        os.environ.get("AWS_ENDPOINT_URL", ""),
+        os.environ.get("AWS_REGION", os.environ.get("AWS_DEFAULT_REGION", "")),
+    )
     if key not in _connections:
         _connections[key] = Connection()
     return _connections[key]
-  # real DynamoDB cancels concurrent transactions on one item: retry with jitter
+
+
+# real DynamoDB cancels concurrent transactions on one item: retry with jitter
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from pynamodb.exceptions import DoesNotExist
 
 from aimanager.dal import usage
-from aimanager.dal.tables import DeploymentItem, UserItem, UsageItem
+from aimanager.dal.tables import DeploymentItem, UsageItem, UserItem
 from aimanager.domain import limits as rules
 from aimanager.errors import NotFound
 from aimanager.models.usage import DayPoint, DeploymentUsage, Metric, ResetOut, UsageOut
@@ -103,7 +103,9 @@ def editor_usage(editor_id: str, now: datetime) -> UsageOut:
 
 def editor_ids() -> list[str]:
     """Every user with the editor role (a monthly job: a filtered Scan is fine)."""
-    return sorted(u.user_id for u in UserItem.scan(UserItem.roles.contains(EDITOR_ROLE)) if EDITOR_ROLE in _roles(u.roles))
+    return sorted(
+        u.user_id for u in UserItem.scan(UserItem.roles.contains(EDITOR_ROLE)) if EDITOR_ROLE in _roles(u.roles)
+    )
 
 
 def monthly_reset(now: datetime) -> ResetOut:
