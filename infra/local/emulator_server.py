@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> None:
     def serialized(*args: Any, **kwargs: Any) -> Any:
         return SerializedDynamoDB(original(*args, **kwargs))
 
-    moto.server.DomainDispatcherApplication = serialized  # type: ignore[assignment,misc]
+    moto.server.DomainDispatcherApplication = serialized  # type: ignore[attr-defined,assignment]
     moto.server.main(argv if argv is not None else sys.argv[1:])
 
 

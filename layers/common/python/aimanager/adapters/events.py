@@ -19,14 +19,15 @@ class EventBusPublisher:
 
     def __init__(self, bus_name: str, client: Any | None = None) -> None:
         self.bus_name = bus_name
-        self._client = client
+        self._client: Any = client
 
     def publish(self, detail_type: str, detail: dict[str, Any]) -> None:
         if not self.bus_name:
             raise RuntimeError("EVENT_BUS_NAME is not set")
         if self._client is None:
             self._client = botocore.session.get_session().create_client("events")
-        out = self._client.put_events(
+        client: Any = self._client
+        out = client.put_events(
             Entries=[
                 {
                     "Source": SOURCE,

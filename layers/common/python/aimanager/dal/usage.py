@@ -95,7 +95,8 @@ def _counter_condition(c: Counter) -> Condition | None:
         return None
     attr = getattr(UsageItem, c.attr)
     # A missing attribute is zero: the first request of a window creates it.
-    return attr.does_not_exist() | (attr < c.limit)
+    condition: Condition = attr.does_not_exist() | (attr < c.limit)
+    return condition
 
 
 def _reasons(exc: TransactWriteError) -> list[str | None]:

@@ -71,6 +71,10 @@ def _token(request: RequestMeta, purpose: str) -> str | None:
     return hashlib.sha256(f"{purpose}:{request.request_id}".encode()).hexdigest()[:36]
 
 
+def _marker_pk(caller: WidgetCaller, request: RequestMeta) -> str:
+    return f"req#{caller.deployment_key}#{request.idempotency_key}"
+
+
 def _init_marker(caller: WidgetCaller, request: RequestMeta, session_id: str, now: datetime) -> usage.Write | None:
     key = request.idempotency_key
     if key is None:
@@ -78,7 +82,7 @@ def _init_marker(caller: WidgetCaller, request: RequestMeta, session_id: str, no
     if not _IDEMPOTENCY_KEY.match(key):
         raise ValidationFailed("Header 'Idempotency-Key' must be 8-64 characters [A-Za-z0-9_-].")
     marker = UsageItem(
-        f"req#{caller.deployment_key}#{key}", session_id=session_id, expires_at=int((now + _MARKER_TTL).timestamp())
+        _marker_pk(caller, request), session_id=session_id, expires_at=int((now + _MARKER_TTL).timestamp())
     )
     return usage.Write(marker, UsageItem.pk.does_not_exist())
 
@@ -125,7 +129,7 @@ def _new_session(
             bus=metering.bus,
         )
     except usage.WriteConflict:
-        first = usage.marker_session(str(marker.model.pk)) if marker is not None else None
+        first = usage.marker_session(_marker_pk(caller, request)) if marker is not None else None
         if first is None or repo.get_session(first, caller.deployment_key) is None:
             raise
         return first
