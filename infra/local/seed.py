@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import secrets
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -130,7 +131,8 @@ def seed(api_url: str, demo_file: Path, *, model: str) -> DemoData:
                 "system_prompt_append": "Tu réponds pour le compte de l'éditeur EBP.",
             },
             branding={"chat_title": "Assistant EBP", "primary_color": "#0055A4", "powered_by": True},
-            rate_limit_per_ip=60,
+            # The spec's default; `make bench` raises it (AIMANAGER_DEMO_RATE_LIMIT) to send 200 turns a minute.
+            rate_limit_per_ip=int(os.environ.get("AIMANAGER_DEMO_RATE_LIMIT") or 60),
             is_active=True,
             created_at=now,
         ),
