@@ -186,7 +186,9 @@ def _store_turn(
                 bus=metering.bus,
             )
             return item, admission
-        except usage.WriteConflict:
+        except usage.WriteConflict as conflict:
+            if conflict.write is writes[-1]:  # the session's own update: it no longer exists
+                raise NotFound("Unknown session.", code="session_not_found") from conflict
             if not item.client_message_id:
                 raise
             first, named = repo.retried_turn(item.session_id, item.client_message_id)
