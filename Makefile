@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 3000
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: venv run test test-unit test-integration test-e2e bench lint fmt typecheck contracts pr build deploy trigger clean
+.PHONY: venv run test test-unit test-integration test-e2e bench lint fmt typecheck contracts pr build deploy trigger clean openapi
 
 venv:
 	@bash infra/bootstrap.sh
@@ -42,12 +42,16 @@ typecheck: venv
 contracts: venv
 	cd layers/common/python && ../../../$(VENV)/bin/lint-imports --config ../../../pyproject.toml
 
+openapi: venv  ## regenerate functions/api_docs/openapi.{json,yaml} from template.yaml and the handlers' models
+	$(PY) -m infra.openapi
+
 pr: lint typecheck contracts test
 
 trigger: venv  ## make trigger NAME=<schedule rule>: fire a schedule of the running stack now
 	$(PY) -m infra.local trigger $(NAME) --port $(PORT)
 
-build:  ## needs the SAM CLI's container-free build: `sam build` (python3.12 on the machine)
+build: venv  ## needs the SAM CLI's container-free build: `sam build` (python3.12 on the machine)
+	$(PY) -m infra.openapi --check
 	$(VENV)/bin/sam build --template-file template.yaml
 
 deploy: build

@@ -25,3 +25,5 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want_hash" ]; then
   .venv/bin/python -m pip install -q -r requirements/dev.txt
   echo "$want_hash" > "$stamp"
 fi
+# Swagger UI's script and stylesheet into the docs function (served by it, never from a CDN).
+.venv/bin/python -m infra.openapi --assets

@@ -16,7 +16,8 @@ from aimanager.http.api import resolve, rest_resolver
 from aimanager.http.auth import request_meta, source_ip
 from aimanager.http.cors import cors_headers
 from aimanager.http.envelope import ok
-from aimanager.models.widget import InitIn
+from aimanager.http.openapi import responses
+from aimanager.models.widget import InitIn, InitOut
 from aimanager.observability import logger, metrics
 from aimanager.services import widget
 from aimanager.services.authorize import authorize_widget
@@ -30,7 +31,17 @@ metering = widget.Metering(
 )
 
 
-@app.post("/api/widget/v1/init")
+@app.post(
+    "/api/widget/v1/init",
+    summary="Open (or resume) a widget session",
+    description="The deployment key travels in `X-Deployment-Key` or in the body; the Origin (else Referer) host "
+    "must be on the deployment's allowlist. Returns the agent, the resolved branding and texts.",
+    tags=["Widget"],
+    responses={
+        **responses(201, InitOut, "Session opened"),
+        **responses(200, InitOut, "Session resumed", e401="Missing or unknown key", e403="Origin not allowed"),
+    },
+)
 def init(body: Annotated[InitIn, Body()]) -> Response[str]:
     event = app.current_event
     key = event.headers.get("x-deployment-key") or event.headers.get("X-Deployment-Key") or body.deployment_key

@@ -17,7 +17,8 @@ from aimanager.http.api import resolve, rest_resolver
 from aimanager.http.auth import request_meta, widget_caller
 from aimanager.http.cors import cors_headers
 from aimanager.http.envelope import ok
-from aimanager.models.widget import MessageIn
+from aimanager.http.openapi import responses
+from aimanager.models.widget import MessageIn, QueuedOut
 from aimanager.observability import logger, metrics
 from aimanager.services import widget
 from aimanager.settings import get_settings
@@ -31,7 +32,21 @@ metering = widget.Metering(
 )
 
 
-@app.post("/api/widget/v1/message")
+@app.post(
+    "/api/widget/v1/message",
+    summary="Send a message (queued for the agent)",
+    description="Needs `X-Session-ID` (from init). Stores the message, queues the turn and returns its position.",
+    tags=["Widget"],
+    responses=responses(
+        202,
+        QueuedOut,
+        "Queued",
+        e400="Malformed JSON",
+        e404="Unknown session",
+        e413="Message or context too large",
+        e503="The queue is unavailable (the message is marked failed; send it again)",
+    ),
+)
 def post_message(body: Annotated[MessageIn, Body()]) -> Response[str]:
     caller = widget_caller(app.current_event.raw_event)
     session_id = app.current_event.headers.get("x-session-id") or app.current_event.headers.get("X-Session-ID")

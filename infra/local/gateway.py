@@ -9,6 +9,7 @@
 # - authorizer context values are passed as returned (API Gateway stringifies them), no authorizer cache
 #   (ReauthorizeEvery), an authorizer error surfaces as a Flask 500.
 # - no GatewayResponses: every gateway error has samcli's fixed body.
+# - a body that is not UTF-8 (and not of a binary media type) raises: API Gateway replaces the bad bytes.
 # - a function error answers 500 (API Gateway: 502), a proxy response without statusCode or with a
 #   non-string body is accepted (API Gateway: 502 malformed response).
 # - CORS headers are added to every response and OPTIONS is answered by samcli whenever Cors is set.
@@ -410,8 +411,10 @@ class _RestApiService(LocalApigwService):  # type: ignore[misc]
         try:
             event = self._generate_lambda_event(request, route, request.method, request.endpoint or "")
         except UnicodeDecodeError:
-            LOG.warning("request body is not UTF-8 and its media type is not binary: %s", request.path)
-            return self._gateway_error(INTEGRATION_FAILURE, None)
+            # API Gateway passes a text (non-binary media type) body on as UTF-8, invalid bytes replaced by
+            # U+FFFD (the well-known "EF BF BD" corruption of binary uploads): the function then answers it.
+            request._cached_data = request.get_data().decode("utf-8", "replace").encode("utf-8")
+            event = self._generate_lambda_event(request, route, request.method, request.endpoint or "")
         denied = self._authorize(route, event)
         if denied is not None:
             return denied

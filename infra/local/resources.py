@@ -23,6 +23,7 @@ from infra.local.template import (
     RULE_EVENT_TYPES,
     RULE_TYPE,
     SCHEDULE_EVENT_TYPES,
+    SECRET_TYPE,
     TABLE_TYPES,
     ModelBuilder,
     PhysicalLookup,
@@ -198,6 +199,40 @@ def _lifecycle_rules(logical_id: str, props: Mapping[str, Any]) -> list[dict[str
 # ------------------------------------------------------------------------------------------ provisioning
 
 
+def generate_secret_string(spec: Mapping[str, Any]) -> str:
+    """What CloudFormation's GenerateSecretString makes: a random password, or a JSON object holding one."""
+    import secrets
+    import string
+
+    alphabet = ""
+    if not _flag(spec.get("ExcludeLowercase")):
+        alphabet += string.ascii_lowercase
+    if not _flag(spec.get("ExcludeUppercase")):
+        alphabet += string.ascii_uppercase
+    if not _flag(spec.get("ExcludeNumbers")):
+        alphabet += string.digits
+    if not _flag(spec.get("ExcludePunctuation")):
+        alphabet += string.punctuation
+    if _flag(spec.get("IncludeSpace")):
+        alphabet += " "
+    excluded = set(str(spec.get("ExcludeCharacters", "")))
+    alphabet = "".join(c for c in alphabet if c not in excluded)
+    if not alphabet:
+        raise TemplateError("GenerateSecretString excludes every character")
+    length = int(spec.get("PasswordLength", 32))
+    password = "".join(secrets.choice(alphabet) for _ in range(length))
+    template, key = spec.get("SecretStringTemplate"), spec.get("GenerateStringKey")
+    if template and key:
+        document = json.loads(str(template))
+        document[str(key)] = password
+        return json.dumps(document)
+    return password
+
+
+def _flag(value: Any) -> bool:
+    return value is True or str(value).lower() == "true"
+
+
 def creation_order(template: StackTemplate) -> list[str]:
     """Tables, queues, buckets and buses, each after those it names (a DLQ before its source queue)."""
     pending = [
@@ -267,6 +302,7 @@ class Provisioner:
         self.sqs = session.client("sqs")
         self.s3 = session.client("s3")
         self.events = session.client("events")
+        self.secrets = session.client("secretsmanager")
 
     def create(self, logical_id: str) -> None:
         kind = self.template.resources[logical_id]["Type"]
@@ -280,6 +316,24 @@ class Provisioner:
             self.bucket(logical_id, name, props)
         elif kind == BUS_TYPE:
             self.event_bus(name)
+        elif kind == SECRET_TYPE:
+            self.secret(name, props)
+
+    # ------------------------------------------------------------------ Secrets Manager
+
+    def secret(self, name: str, props: Mapping[str, Any]) -> None:
+        """A secret with its declared SecretString, or one generated as GenerateSecretString asks (moto does not)."""
+        try:
+            self.secrets.describe_secret(SecretId=name)
+            return  # an existing secret keeps its value: tokens signed with it stay valid
+        except ClientError as error:
+            if _error_code(error) != "ResourceNotFoundException":
+                raise
+        value = props.get("SecretString")
+        if value is None:
+            value = generate_secret_string(props.get("GenerateSecretString") or {})
+        self.secrets.create_secret(Name=name, SecretString=str(value), Description=str(props.get("Description", "")))
+        logger.info("created secret %s", name)
 
     # ------------------------------------------------------------------ DynamoDB
 

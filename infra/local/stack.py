@@ -177,6 +177,7 @@ class LocalStack:
             (tables.AllowedOriginItem, "AllowedOriginsTable"),
             (tables.SessionItem, "SessionsTable"),
             (tables.MessageItem, "MessagesTable"),
+            (tables.UserEditorLinkItem, "UserEditorLinksTable"),
         ):
             model.Meta.table_name = self.stack.refs[logical_id]
 

@@ -28,6 +28,8 @@ class StateStore:
         self.sqs = session.client("sqs")
         self.tables = {lid: stack.refs[lid] for lid in resource_ids(template_path, "AWS::DynamoDB::Table")}
         self.buckets = {lid: stack.refs[lid] for lid in resource_ids(template_path, "AWS::S3::Bucket")}
+        self.secretsmanager = session.client("secretsmanager")
+        self.secrets = {lid: stack.refs[lid] for lid in resource_ids(template_path, "AWS::SecretsManager::Secret")}
 
     def save(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -47,6 +49,12 @@ class StateStore:
                     target.parent.mkdir(parents=True, exist_ok=True)
                     target.write_bytes(self.s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read())
                     counts[lid] = counts.get(lid, 0) + 1
+        # Secrets keep their value across runs: share links and bearer tokens signed before a restart stay valid.
+        values = {
+            lid: self.secretsmanager.get_secret_value(SecretId=arn)["SecretString"] for lid, arn in self.secrets.items()
+        }
+        (tmp / "secrets.json").write_text(json.dumps(values))
+        (tmp / "secrets.json").chmod(0o600)
         # Swap in one rename, so a crash mid-save never leaves half a snapshot.
         shutil.rmtree(self.root, ignore_errors=True)
         tmp.rename(self.root)
@@ -63,6 +71,11 @@ class StateStore:
                 batch = [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]
                 self.ddb.batch_write_item(RequestItems={name: batch})
             counts[lid] = len(items)
+        saved = self.root / "secrets.json"
+        for lid, value in (json.loads(saved.read_text()) if saved.exists() else {}).items():
+            if lid in self.secrets:
+                self.secretsmanager.put_secret_value(SecretId=self.secrets[lid], SecretString=value)
+                counts[lid] = 1
         for lid, bucket in self.buckets.items():
             folder = self.root / "s3" / lid
             for path in folder.rglob("*") if folder.exists() else []:

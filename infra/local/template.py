@@ -34,10 +34,21 @@ QUEUE_TYPE = "AWS::SQS::Queue"
 BUCKET_TYPE = "AWS::S3::Bucket"
 BUS_TYPE = "AWS::Events::EventBus"
 RULE_TYPE = "AWS::Events::Rule"
+SECRET_TYPE = "AWS::SecretsManager::Secret"
 FUNCTION_TYPE = "AWS::Serverless::Function"
 LAYER_TYPES = frozenset({"AWS::Serverless::LayerVersion", "AWS::Lambda::LayerVersion"})
 # Created in the emulator, in dependency order.
-PROVISIONED_TYPES = TABLE_TYPES | {QUEUE_TYPE, BUCKET_TYPE, BUS_TYPE, RULE_TYPE}
+# The property naming a resource, and CloudFormation's length limit of the names it generates.
+_NAME_PROPERTY: dict[str, tuple[str, int]] = {
+    "AWS::DynamoDB::Table": ("TableName", 255),
+    "AWS::Serverless::SimpleTable": ("TableName", 255),
+    RULE_TYPE: ("Name", 64),
+    SECRET_TYPE: ("Name", 512),
+    FUNCTION_TYPE: ("FunctionName", 64),
+    "AWS::Serverless::LayerVersion": ("LayerName", 140),
+    "AWS::Lambda::LayerVersion": ("LayerName", 140),
+}
+PROVISIONED_TYPES = TABLE_TYPES | {QUEUE_TYPE, BUCKET_TYPE, BUS_TYPE, RULE_TYPE, SECRET_TYPE}
 # Resources whose local meaning is nil (permissions, the gateway's routes, code, monitoring): skipped.
 SKIPPED_TYPES = frozenset(
     {
@@ -327,9 +338,7 @@ class StackTemplate:
 
     def physical_name(self, logical_id: str) -> str:
         """The name a resource gets locally: its declared name, else `{stack}-{LogicalId}` as CloudFormation."""
-        kind = self.resources[logical_id].get("Type")
-        if kind in TABLE_TYPES:
-            return self._declared_name(logical_id, "TableName") or self.auto_name(logical_id, 255)
+        kind = str(self.resources[logical_id].get("Type"))
         if kind == QUEUE_TYPE:
             declared = self._declared_name(logical_id, "QueueName")
             if declared:
@@ -343,13 +352,8 @@ class StackTemplate:
             if not declared:
                 raise TemplateError(f"{logical_id}: an AWS::Events::EventBus needs a Name")
             return declared
-        if kind == RULE_TYPE:
-            return self._declared_name(logical_id, "Name") or self.auto_name(logical_id, 64)
-        if kind == FUNCTION_TYPE:
-            return self._declared_name(logical_id, "FunctionName") or self.auto_name(logical_id, 64)
-        if kind in LAYER_TYPES:
-            return self._declared_name(logical_id, "LayerName") or self.auto_name(logical_id, 140)
-        return self.auto_name(logical_id, 64)
+        name_property, limit = _NAME_PROPERTY.get(kind, ("", 64))
+        return (name_property and self._declared_name(logical_id, name_property)) or self.auto_name(logical_id, limit)
 
     def delivery_queue_name(self, rule_logical_id: str, target_id: str | None = None) -> str:
         """The internal queue a function-targeting rule delivers to locally: `{stack}-{rule}-delivery`."""
@@ -589,6 +593,14 @@ class PhysicalLookup:
             "WebsiteURL": f"http://{name}.s3-website.{self.region}.amazonaws.com",
         }
 
+    def secret(self, name: str) -> tuple[str, dict[str, str]]:
+        """Ref of a secret is its ARN (CloudFormation's answer), so functions get what they would on AWS."""
+        found = self._live(
+            lambda: {"Arn": str(self._client("secretsmanager").describe_secret(SecretId=name)["ARN"])},
+            f"secret {name}",
+        ) or {"Arn": f"arn:aws:secretsmanager:{self.region}:{self.account_id}:secret:{name}"}
+        return found["Arn"], {"Id": found["Arn"]}
+
     def event_bus(self, name: str) -> tuple[str, dict[str, str]]:
         found = self._live(
             lambda: {"Arn": str(self._client("events").describe_event_bus(Name=name)["Arn"])}, f"event bus {name}"
@@ -616,6 +628,8 @@ class PhysicalLookup:
             return self.bucket(name)
         if kind == BUS_TYPE:
             return self.event_bus(name)
+        if kind == SECRET_TYPE:
+            return self.secret(name)
         if kind == RULE_TYPE:
             bus = Resolver(template, {}, {}).resolve(template.properties(logical_id).get("EventBusName", "default"))
             return self.rule(name, _bus_name(str(bus)))

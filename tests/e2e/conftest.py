@@ -69,7 +69,8 @@ def start_stack(tmp: Path, *extra: str) -> RunningStack:
         if process.poll() is not None:
             raise RuntimeError(f"the stack exited early:\n{log.read_text()}")
         try:
-            if requests.get(f"{url}/api/health", timeout=2).status_code == 200:
+            # Healthy, and the banner printed (it follows health by a moment: tests read its notes)
+            if requests.get(f"{url}/api/health", timeout=2).status_code == 200 and "Stop:" in log.read_text():
                 demo = json.loads((tmp / "state" / "demo.json").read_text())
                 return RunningStack(url=url, demo=demo, process=process, log=log)
         except requests.RequestException:

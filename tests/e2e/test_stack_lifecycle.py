@@ -33,6 +33,9 @@ def test_ctrl_c_saves_and_a_restart_restores_sessions_and_keys(tmp_path: Path) -
     try:
         assert second.demo["deployment_key"] == first.demo["deployment_key"]
         assert "Data restored from" in second.log.read_text()
+        # And the signing secret too (share links signed before the restart stay valid), kept private on disk
+        assert "SigningSecret 1" in second.log.read_text()
+        assert (tmp_path / "state" / "state" / "secrets.json").stat().st_mode & 0o077 == 0
         history = second.call("GET", f"/api/widget/v1/session/{session_id}/messages")
         assert history.status_code == 200, history.text
         assert history.json()["data"]["messages"][0]["content"] == "garde-moi"

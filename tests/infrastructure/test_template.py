@@ -67,6 +67,10 @@ def test_widget_routes_use_the_domain_authorizer_unless_declared_public(resource
         ("GET", "/api/health"),
         ("POST", "/api/widget/v1/init"),
         ("OPTIONS", "/api/widget/v1/{proxy+}"),
+        ("GET", "/api/docs"),
+        ("GET", "/api/docs/openapi.json"),
+        ("GET", "/api/docs/openapi.yaml"),
+        ("GET", "/api/docs/assets/{name}"),
     }
 
 

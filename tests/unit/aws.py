@@ -15,15 +15,18 @@ import boto3
 from cfnlint.decode import decode
 from moto import mock_aws
 
+from aimanager.adapters.secrets import forget_signing_secret
 from aimanager.dal import repositories as repo
 from aimanager.dal.tables import AgentItem, DeploymentItem, bind_tables
 from aimanager.ids import utc_now
 from aimanager.models.agent import AllowedDomain
 from aimanager.services import authorize, limits
+from aimanager.services.branding import clear_branding_cache
 from aimanager.services.turns import clear_config_cache
 from aimanager.settings import get_settings
 
 ROOT = Path(__file__).resolve().parents[2]
+SIGNING_SECRET = "unit-test-signing-secret-0123456789abcdef"
 ENV_FOR_TABLE = {
     "AgentsTable": "AGENTS_TABLE",
     "UsersTable": "USERS_TABLE",
@@ -32,6 +35,7 @@ ENV_FOR_TABLE = {
     "SessionsTable": "SESSIONS_TABLE",
     "MessagesTable": "MESSAGES_TABLE",
     "UsageTable": "USAGE_TABLE",
+    "UserEditorLinksTable": "USER_EDITOR_LINKS_TABLE",
 }
 
 
@@ -78,13 +82,18 @@ def aws_world(monkeypatch: Any) -> Iterator[World]:
         dlq_url = sqs.create_queue(QueueName="MessageDLQ")["QueueUrl"]
         queue_url = sqs.create_queue(QueueName="MessageQueue")["QueueUrl"]
         monkeypatch.setenv("MESSAGE_QUEUE_URL", queue_url)
+        secret = boto3.client("secretsmanager").create_secret(Name="SigningSecret", SecretString=SIGNING_SECRET)
+        monkeypatch.setenv("SIGNING_SECRET_ARN", secret["ARN"])
+        forget_signing_secret()
         get_settings.cache_clear()
         bind_tables(get_settings())
         clear_config_cache()  # a new world: nothing cached from the previous one
         authorize.clear_cache()
         limits.clear_cache()
+        clear_branding_cache()
         yield World(queue_url=queue_url, dlq_url=dlq_url, sqs=sqs)
     get_settings.cache_clear()
+    forget_signing_secret()
 
 
 DEMO_KEY = "dpl_test_demo_key_0001"

@@ -165,6 +165,16 @@ def test_post_body_is_passed_as_a_string(api: Api) -> None:
     assert event["resource"] == "/echo"
 
 
+def test_a_text_body_that_is_not_utf8_reaches_the_function_with_replacement_characters(api: Api) -> None:
+    # When a JSON-typed body carries bytes that are not UTF-8 (a fuzzer, a misconfigured client)
+    response = api.request("POST", "/echo", data=b'{"a": "\xff\xfe"}', headers={"Content-Type": "application/json"})
+    # Then, as API Gateway does for a non-binary media type, the function gets it as text with U+FFFD
+    # (and answers it: a 4xx of its own, not a gateway 502)
+    event = event_of(response)
+    assert event["body"] == '{"a": "\ufffd\ufffd"}'
+    assert event["isBase64Encoded"] is False
+
+
 def test_x_forwarded_for_never_changes_the_source_ip(api: Api) -> None:
     # When a client claims another address in X-Forwarded-For
     event = event_of(api.get("/echo/1", headers={"X-Forwarded-For": "203.0.113.9"}))

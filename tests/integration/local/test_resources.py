@@ -289,3 +289,21 @@ def test_a_resource_the_functions_need_but_the_stack_cannot_make_is_named(endpoi
     with pytest.raises(UnsupportedResourceError, match=r"Alerts \(AWS::SNS::Topic\)"):
         provision(template, endpoint, stack_name="bad")
     assert aws_client("sqs", endpoint).list_queues(QueueNamePrefix="bad-").get("QueueUrls", []) == []
+
+
+def test_a_generated_secret_exists_keeps_its_value_and_is_referenced_by_arn(endpoint: str, stack: StackModel) -> None:
+    # Given the template's secrets (GenerateSecretString: CloudFormation makes the value, moto would not)
+    secrets = declared(TEMPLATE, "AWS::SecretsManager::Secret")
+    assert secrets
+    client = aws_client("secretsmanager", endpoint)
+    for logical_id, props in secrets.items():
+        # When the stack is provisioned, then the secret exists and Ref gives its ARN, as CloudFormation does
+        arn = stack.refs[logical_id]
+        assert arn.startswith("arn:aws:secretsmanager:")
+        value = client.get_secret_value(SecretId=arn)["SecretString"]
+        spec = props["GenerateSecretString"]
+        assert len(value) == spec["PasswordLength"] and value.isalnum()
+        # And provisioning again (a restart on the same emulator) keeps the value: signed tokens stay valid
+        again = provision(TEMPLATE, endpoint, stack_name=STACK, parameter_overrides=LOCAL_PARAMETERS)
+        assert again.refs[logical_id] == arn
+        assert client.get_secret_value(SecretId=arn)["SecretString"] == value

@@ -29,6 +29,7 @@ class Settings:
     usage_table: str
     event_bus_name: str
     limits_cache_seconds: int
+    user_editor_links_table: str
     message_queue_url: str
     message_max_receive_count: int
     retry_backoff_seconds: int
@@ -53,6 +54,7 @@ class Settings:
             usage_table=env("USAGE_TABLE", ""),
             event_bus_name=env("EVENT_BUS_NAME", ""),
             limits_cache_seconds=_int("LIMITS_CACHE_SECONDS", 0),
+            user_editor_links_table=env("USER_EDITOR_LINKS_TABLE", ""),
             message_queue_url=env("MESSAGE_QUEUE_URL", ""),
             message_max_receive_count=_int("MESSAGE_MAX_RECEIVE_COUNT", 3),
             retry_backoff_seconds=_int("RETRY_BACKOFF_SECONDS", 2),

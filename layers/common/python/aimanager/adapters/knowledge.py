@@ -20,7 +20,9 @@ class NoRetrieval:
 def ollama_embedder(host: str, model: str, timeout_s: float) -> Embedder:
     import ollama
 
-    client = ollama.Client(host=host, timeout=timeout_s)
+    from aimanager.adapters.llm import tls_options
+
+    client = ollama.Client(host=host, timeout=timeout_s, **tls_options(host))
 
     def embed(text: str) -> list[float]:
         return [float(x) for x in client.embed(model=model, input=text)["embeddings"][0]]

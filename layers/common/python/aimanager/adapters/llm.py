@@ -29,6 +29,12 @@ class ChatModel(Protocol):
     ) -> ChatResult: ...
 
 
+def tls_options(host: str) -> dict[str, Any]:
+    """httpx options for the Ollama node: full certificate verification over https; over plain http there is no
+    TLS at all, so the CA bundle (tens of ms of cold start to load) is not loaded for nothing."""
+    return {} if host.strip().lower().startswith("https://") else {"verify": False}
+
+
 class OllamaChat:
     """`ollama.Client` against OLLAMA_HOST, with a hard timeout; imported lazily (the worker alone pays for it)."""
 
@@ -36,7 +42,7 @@ class OllamaChat:
         import ollama
 
         self._ollama = ollama
-        self._client = ollama.Client(host=host, timeout=timeout_s)
+        self._client = ollama.Client(host=host, timeout=timeout_s, **tls_options(host))
         self.host = host
 
     def chat(self, model: str, messages: list[dict[str, str]], *, temperature: float, max_tokens: int) -> ChatResult:

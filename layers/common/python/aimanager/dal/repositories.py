@@ -16,10 +16,13 @@ from aimanager.dal.tables import (
     DeploymentItem,
     MessageItem,
     SessionItem,
+    UserEditorLinkItem,
+    UserItem,
 )
 from aimanager.dal.usage import Write
 from aimanager.ids import utc_now
 from aimanager.models.agent import AgentConfig, AllowedDomain, DeploymentView
+from aimanager.models.branding import EditorLinkView, Party
 
 
 def _map(value: Any) -> dict[str, Any]:
@@ -91,9 +94,47 @@ def get_deployment(deployment_key: str) -> DeploymentRecord | None:
         config_overlay=_map(item.config_overlay),
         branding=_map(item.branding),
         dedicated_collection=item.dedicated_collection,
+        rate_limit_per_ip=int(item.rate_limit_per_ip),
         is_active=bool(item.is_active),
     )
     return DeploymentRecord(view=view, domains=domains)
+
+
+# ------------------------------------------------------------------ branding sources
+
+
+def get_parties(user_ids: list[str]) -> dict[str, Party]:
+    """The users a session's branding names (its editor, its artisan), in one BatchGetItem; unknown ids absent."""
+    wanted = sorted({u for u in user_ids if u})
+    if not wanted:
+        return {}
+    return {
+        item.user_id: Party(
+            user_id=item.user_id,
+            name=item.name,
+            company_name=item.company_name,
+            phone=item.phone,
+            branding=_map(item.branding),
+            is_active=bool(item.is_active),
+        )
+        for item in UserItem.batch_get(
+            wanted, attributes_to_get=["user_id", "name", "company_name", "phone", "branding", "is_active"]
+        )
+    }
+
+
+def get_editor_link(link_id: str) -> EditorLinkView | None:
+    try:
+        item = UserEditorLinkItem.get(link_id)
+    except DoesNotExist:
+        return None
+    return EditorLinkView(
+        link_id=item.link_id,
+        artisan_id=item.artisan_id,
+        editor_id=item.editor_id,
+        branding=_map(item.branding),
+        is_active=bool(item.is_active),
+    )
 
 
 def any_active_origin(index_keys: list[str]) -> bool:

@@ -53,6 +53,8 @@ class UserItem(_Table):
     name = UnicodeAttribute(null=True)
     roles = UnicodeAttribute()  # comma-separated role names (admin, editeur, artisan, ...)
     company_name = UnicodeAttribute(null=True)
+    phone = UnicodeAttribute(null=True)
+    branding = MapAttribute[str, object](null=True)
     api_key_prefix = UnicodeAttribute(null=True)
     api_key_hash = UnicodeAttribute(null=True)
     plan = UnicodeAttribute(null=True)  # starter | pro | business | enterprise (§9.1)
@@ -118,11 +120,27 @@ class SessionItem(_Table):
     origin = UnicodeAttribute(null=True)
     context = MapAttribute[str, object](null=True)
     locale = UnicodeAttribute(null=True)
-    artisan_id = UnicodeAttribute(null=True)
-    link_id = UnicodeAttribute(null=True)  # set for share-link sessions (issue-5 contract)
+    artisan_id = UnicodeAttribute(null=True)  # set for share-link sessions (§17.3)
+    link_id = UnicodeAttribute(null=True)  # set for share-link sessions
     messages_count = NumberAttribute(default=0)
     created_at = UnicodeAttribute()
     last_activity_at = UnicodeAttribute()
+
+
+class UserEditorLinkItem(_Table):
+    """An artisan linked to an editor (§17.3 user_editor_links): external id, branding and permissions there."""
+
+    class Meta(_Table.Meta):
+        pass
+
+    link_id = UnicodeAttribute(hash_key=True)
+    artisan_id = UnicodeAttribute()
+    editor_id = UnicodeAttribute()
+    external_id = UnicodeAttribute(null=True)
+    branding = MapAttribute[str, object](null=True)
+    permissions = MapAttribute[str, object](null=True)
+    is_active = BooleanAttribute(default=True)
+    linked_at = UnicodeAttribute(null=True)
 
 
 class MessageItem(_Table):
@@ -183,6 +201,7 @@ _BINDINGS: tuple[tuple[type[Model], str], ...] = (
     (SessionItem, "sessions_table"),
     (MessageItem, "messages_table"),
     (UsageItem, "usage_table"),
+    (UserEditorLinkItem, "user_editor_links_table"),
 )
 
 

@@ -7,7 +7,10 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 
 from aimanager.errors import DomainError
 from aimanager.http.cors import cors_headers
@@ -52,6 +55,11 @@ def rest_resolver(*, origin: Callable[[APIGatewayRestResolver], str | None] | No
     def _on_validation(exc: RequestValidationError) -> Response[str]:
         return _validation_response(app, exc)
 
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _on_media_type(exc: RequestUnsupportedContentType) -> Response[str]:
+        message = "The request body must be JSON, sent with Content-Type: application/json."
+        return error(415, "unsupported_media_type", message, headers=cors_headers(allowed(app)))
+
     @app.exception_handler(DomainError)
     def _on_domain(exc: DomainError) -> Response[str]:
         return error(exc.status, exc.code, exc.message, headers={**exc.headers, **cors_headers(allowed(app))})
@@ -69,15 +77,25 @@ def rest_resolver(*, origin: Callable[[APIGatewayRestResolver], str | None] | No
     return app
 
 
+def is_json_media_type(content_type: str | None) -> bool:
+    """No Content-Type (curl --json, fetch with a string body) or a JSON one: application/json, application/*+json."""
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    return media in ("", "application/json") or (media.startswith("application/") and media.endswith("+json"))
+
+
+def _header(event: dict[str, Any], name: str) -> str | None:
+    return next((str(v) for k, v in (event.get("headers") or {}).items() if k.lower() == name), None)
+
+
 def resolve(app: APIGatewayRestResolver, event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """app.resolve, after the body-size limit (checked before any parsing, so a huge body costs nothing)."""
+    """app.resolve, after the body checks (before any parsing, so a huge or foreign body costs nothing): at most
+    MAX_BODY_BYTES (413), and JSON only (415: a form-encoded or text body is refused, never half-parsed)."""
     body = event.get("body") or ""
+    origin = ((event.get("requestContext") or {}).get("authorizer") or {}).get("origin")
+    headers = cors_headers(str(origin) if origin else None)
     if len(body) > MAX_BODY_BYTES or len(body.encode("utf-8")) > MAX_BODY_BYTES:
-        origin = ((event.get("requestContext") or {}).get("authorizer") or {}).get("origin")
-        return raw_error(
-            413,
-            "content_too_large",
-            f"The request body exceeds {MAX_BODY_BYTES} bytes.",
-            cors_headers(str(origin) if origin else None),
-        )
+        return raw_error(413, "content_too_large", f"The request body exceeds {MAX_BODY_BYTES} bytes.", headers)
+    if body and not is_json_media_type(_header(event, "content-type")):
+        message = "The request body must be JSON, sent with Content-Type: application/json."
+        return raw_error(415, "unsupported_media_type", message, headers)
     return app.resolve(event, context)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 
 @dataclass(frozen=True)
@@ -41,12 +41,16 @@ class DeploymentView:
     config_overlay: dict[str, Any] = field(default_factory=dict)
     branding: dict[str, Any] = field(default_factory=dict)
     dedicated_collection: str | None = None
+    rate_limit_per_ip: int = 60
     is_active: bool = True
+
+
+PromptMode = Literal["inherit", "append", "replace"]
 
 
 @dataclass(frozen=True)
 class ResolvedConfig:
-    """What a turn runs with: the master's config with only the overrides the master allows."""
+    """What a turn runs with: the master's config with only the overrides the master allows, clamped."""
 
     model: str
     fallback_model: str | None
@@ -54,7 +58,6 @@ class ResolvedConfig:
     max_tokens: int
     context_window_size: int
     system_prompt: str
+    prompt_mode: PromptMode
     collections: tuple[str, ...]
-    welcome_message: str
-    placeholder: str
-    branding: dict[str, Any]
+    rate_limit_per_ip: int

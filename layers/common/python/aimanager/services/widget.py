@@ -13,7 +13,6 @@ from aimanager.adapters.events import EventPublisher
 from aimanager.dal import repositories as repo
 from aimanager.dal import usage
 from aimanager.dal.tables import MessageItem, SessionItem, UsageItem
-from aimanager.domain.config import resolve_config
 from aimanager.errors import NotFound, PayloadTooLarge, Unavailable, ValidationFailed
 from aimanager.ids import new_message_id, new_session_id, session_of, utc_now
 from aimanager.models.caller import RequestMeta, WidgetCaller
@@ -31,6 +30,7 @@ from aimanager.models.widget import (
     StatusOut,
 )
 from aimanager.services import limits
+from aimanager.services.branding import session_branding
 from aimanager.settings import MAX_CONTEXT_BYTES, MAX_MESSAGE_CHARS
 
 _IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -50,13 +50,17 @@ def _check_context(context: dict[str, Any] | None) -> None:
         raise PayloadTooLarge(f"The context exceeds {MAX_CONTEXT_BYTES} bytes.", code="context_too_large")
 
 
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
 def _branding_out(branding: dict[str, Any], agent_name: str) -> BrandingOut:
     return BrandingOut(
-        title=str(branding.get("chat_title") or branding.get("title") or agent_name),
-        primary_color=branding.get("primary_color"),
-        logo_url=branding.get("logo_url"),
-        powered_by=bool(branding.get("powered_by", True)),
-        custom_css=branding.get("custom_css"),
+        title=_text(branding.get("chat_title")) or _text(branding.get("title")) or agent_name,
+        primary_color=_text(branding.get("primary_color")),
+        logo_url=_text(branding.get("logo_url")),
+        powered_by=branding.get("powered_by") is not False,
+        custom_css=_text(branding.get("custom_css")),
     )
 
 
@@ -94,7 +98,7 @@ def _new_session(
     request: RequestMeta,
     metering: Metering,
     link: limits.LinkQuota | None,
-) -> str:
+) -> SessionItem:
     """Create the session and count it in every window, in one transaction; an Idempotency-Key retry gets the
     session the first request created, counted once."""
     now = datetime.now(UTC)
@@ -129,11 +133,12 @@ def _new_session(
             bus=metering.bus,
         )
     except usage.WriteConflict:
-        first = usage.marker_session(_marker_pk(caller, request)) if marker is not None else None
-        if first is None or repo.get_session(first, caller.deployment_key) is None:
+        first_id = usage.marker_session(_marker_pk(caller, request)) if marker is not None else None
+        first = repo.get_session(first_id, caller.deployment_key) if first_id else None
+        if first is None:
             raise
         return first
-    return str(session.session_id)
+    return session
 
 
 def open_session(
@@ -151,17 +156,15 @@ def open_session(
     agent = repo.get_agent(caller.agent_id)
     if record is None or agent is None:
         raise Unavailable("This assistant is not available right now.", code="agent_unavailable")
-    resolved = resolve_config(agent, record.view)
     existing = repo.get_session(body.session_id, caller.deployment_key) if body.session_id else None
-    session_id = (
-        existing.session_id if existing else _new_session(caller, body, agent.agent_id, request, metering, link)
-    )
+    session = existing or _new_session(caller, body, agent.agent_id, request, metering, link)
+    branding = session_branding(agent, record.view, artisan_id=session.artisan_id, link_id=session.link_id)
     return InitOut(
-        session_id=session_id,
+        session_id=session.session_id,
         agent=AgentOut(name=agent.name, avatar=agent.avatar_url),
-        branding=_branding_out(resolved.branding, agent.name),
-        welcome_message=resolved.welcome_message,
-        placeholder=resolved.placeholder,
+        branding=_branding_out(branding, agent.name),
+        welcome_message=str(branding["welcome_message"]),
+        placeholder=str(branding["placeholder"]),
         resumed=existing is not None,
     )
 
