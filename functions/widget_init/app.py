@@ -39,7 +39,15 @@ metering = widget.Metering(
     tags=["Widget"],
     responses={
         **responses(201, InitOut, "Session opened"),
-        **responses(200, InitOut, "Session resumed", e401="Missing or unknown key", e403="Origin not allowed"),
+        **responses(
+            200,
+            InitOut,
+            "Session resumed",
+            e401="Missing or unknown key",
+            e403="Origin not allowed",
+            e429="A limit is reached (rate_limited, deployment_daily_quota, editor_monthly_quota, link_monthly_quota); "
+            "Retry-After, RateLimit-Policy and RateLimit say which and until when",
+        ),
     },
 )
 def init(body: Annotated[InitIn, Body()]) -> Response[str]:

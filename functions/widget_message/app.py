@@ -44,6 +44,8 @@ metering = widget.Metering(
         e400="Malformed JSON",
         e404="Unknown session",
         e413="Message or context too large",
+        e429="A limit is reached (rate_limited, deployment_daily_quota, editor_monthly_quota); Retry-After, "
+        "RateLimit-Policy and RateLimit say which and until when",
         e503="The queue is unavailable (the message is marked failed; send it again)",
     ),
 )
