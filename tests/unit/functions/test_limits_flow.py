@@ -243,6 +243,16 @@ def _admit(now: datetime, lim: limits.Limits, link: limits.LinkQuota | None = No
     limits.admit("sessions", deployment_key="dpl_x", ip="192.0.2.1", lim=lim, writes=[], now=now, link=link, bus=bus)
 
 
+def test_a_links_cap_comes_from_its_permissions(world: World) -> None:
+    from aimanager.dal.tables import UserEditorLinkItem
+
+    UserEditorLinkItem("lnk_9", artisan_id="usr_art", editor_id="usr_ebp", permissions={"max_sessions_month": 7}).save()
+    UserEditorLinkItem("lnk_8", artisan_id="usr_art2", editor_id="usr_ebp").save()
+    assert limits.link_quota_for("lnk_9") == limits.LinkQuota("lnk_9", 7)
+    assert limits.link_quota_for("lnk_8") == limits.LinkQuota("lnk_8", None)
+    assert limits.link_quota_for("lnk_unknown") is None
+
+
 def test_a_link_caps_its_own_sessions_per_month(world: World) -> None:
     link = limits.LinkQuota("lnk_1", 2)
     now = datetime(2026, 11, 24, 12, tzinfo=UTC)

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from aimanager.adapters.events import EventPublisher
 from aimanager.dal import usage
-from aimanager.dal.tables import AgentItem, DeploymentItem, UserItem
+from aimanager.dal.tables import AgentItem, DeploymentItem, UserEditorLinkItem, UserItem
 from aimanager.domain import limits as rules
 from aimanager.errors import QuotaExceeded, Unavailable
 from aimanager.observability import logger
@@ -46,6 +46,16 @@ class LinkQuota:
 
     link_id: str
     max_sessions_month: int | None
+
+
+def link_quota_for(link_id: str) -> LinkQuota | None:
+    """The link's own cap, for the share-link flow to pass to open_session (None when the link does not exist)."""
+    try:
+        item = UserEditorLinkItem.get(link_id)
+    except UserEditorLinkItem.DoesNotExist:
+        return None
+    permissions = item.permissions.as_dict() if item.permissions else {}
+    return LinkQuota(link_id, rules.optional_limit(permissions.get("max_sessions_month")))
 
 
 _cache: dict[tuple[str, str, str], tuple[float, Limits]] = {}
