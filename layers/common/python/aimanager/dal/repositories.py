@@ -137,6 +137,15 @@ def get_editor_link(link_id: str) -> EditorLinkView | None:
     )
 
 
+def get_link_permissions(link_id: str) -> dict[str, Any] | None:
+    """A link's permissions map (§15.2A: can_create_sessions, max_sessions_month, ...); None for an unknown link."""
+    try:
+        item = UserEditorLinkItem.get(link_id)
+    except DoesNotExist:
+        return None
+    return _map(item.permissions)
+
+
 def any_active_origin(index_keys: list[str]) -> bool:
     """True when some active deployment allows one of these domain patterns (reverse index, for preflights)."""
     for key in index_keys:

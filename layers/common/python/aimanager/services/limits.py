@@ -14,8 +14,9 @@ from datetime import datetime
 from typing import Any, Literal
 
 from aimanager.adapters.events import EventPublisher
+from aimanager.dal import repositories as repo
 from aimanager.dal import usage
-from aimanager.dal.tables import AgentItem, DeploymentItem, UserEditorLinkItem, UserItem
+from aimanager.dal.tables import AgentItem, DeploymentItem, UserItem
 from aimanager.domain import limits as rules
 from aimanager.errors import QuotaExceeded, Unavailable
 from aimanager.observability import logger
@@ -50,11 +51,9 @@ class LinkQuota:
 
 def link_quota_for(link_id: str) -> LinkQuota | None:
     """The link's own cap, for the share-link flow to pass to open_session (None when the link does not exist)."""
-    try:
-        item = UserEditorLinkItem.get(link_id)
-    except UserEditorLinkItem.DoesNotExist:
+    permissions = repo.get_link_permissions(link_id)
+    if permissions is None:
         return None
-    permissions = item.permissions.as_dict() if item.permissions else {}
     return LinkQuota(link_id, rules.optional_limit(permissions.get("max_sessions_month")))
 
 
