@@ -41,6 +41,7 @@ def tables(emulator_stack: tuple[str, dict[str, str]], monkeypatch: pytest.Monke
     monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
     monkeypatch.setenv("USAGE_TABLE", refs["UsageTable"])
     monkeypatch.setenv("SESSIONS_TABLE", refs["SessionsTable"])
+    monkeypatch.setenv("MESSAGES_TABLE", refs["MessagesTable"])
     get_settings.cache_clear()
     bind_tables(get_settings())
     yield
@@ -117,3 +118,37 @@ def test_200_parallel_requests_at_a_limit_of_50_admit_exactly_50(
     # And the counter reads 50, as do the statistics counted in the same transactions
     assert _count(pk, attr) == LIMIT
     assert _count(f"dep#{deployment}", "sessions") == LIMIT
+
+
+def test_parallel_retries_of_one_message_are_counted_once(tables: None) -> None:
+    # Given one message sent 50 times at once with the same client_message_id (a client retrying hard)
+    from aimanager.dal import repositories as repo
+    from aimanager.dal.tables import MessageItem
+
+    sid = new_session_id()
+    SessionItem(
+        sid, deployment_key="dpl_retry", agent_id="agt", editor_id="ed_retry",
+        created_at="2026-11-30T23:59:59Z", last_activity_at="2026-11-30T23:59:59Z",
+    ).save()  # fmt: skip
+
+    def one(i: int) -> str:
+        item = MessageItem(
+            sid, f"msg_{i:04d}", deployment_key="dpl_retry", content="q", status="queued",
+            client_message_id="retry-0001", created_at="t", updated_at="t",
+        )  # fmt: skip
+        writes = [*repo.user_message_writes(item), repo.session_touch(sid, "t")]
+        try:
+            limits.admit("messages", deployment_key="dpl_retry", ip="198.51.100.30", lim=_limits("ed_retry"),
+                         writes=writes, now=NOW)  # fmt: skip
+        except usage.WriteConflict:
+            return "retry"
+        return "admitted"
+
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        outcomes = list(pool.map(one, range(50)))
+    # Then one turn is stored and counted, the 49 others are recognised as retries
+    assert outcomes.count("admitted") == 1 and outcomes.count("retry") == 49
+    assert _count("dep#dpl_retry#2026-11-30", "messages") == 1
+    assert _count("ed#ed_retry#2026-11", "messages") == 1
+    assert int(SessionItem.get(sid).messages_count) == 1
+    assert len([m for m in MessageItem.query(sid) if m.message_id.startswith("msg_")]) == 1
