@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from aimanager.adapters.events import EventPublisher
@@ -163,7 +163,13 @@ def _checks(
     if link is not None and kind == "sessions":
         checks.append(
             _Check(
-                C(link_month_key(link.link_id, month), "sessions", link.max_sessions_month, None, stamp),
+                C(
+                    link_month_key(link.link_id, month),
+                    "sessions",
+                    link.max_sessions_month,
+                    rules.expires_at("month", now),
+                    stamp,
+                ),
                 rules.LINK_MONTHLY_QUOTA,
                 "link-sessions-month",
                 "month",
@@ -215,7 +221,8 @@ def admit(
 ) -> Admission:
     """Count the request in every window and write its work, in one transaction; QuotaExceeded (429) when a
     limit is reached (nothing written), usage.WriteConflict when a work item's condition failed (a retry)."""
-    checks = _checks(kind, deployment_key, ip, lim, now, now.isoformat(timespec="milliseconds"), link)
+    stamp = now.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    checks = _checks(kind, deployment_key, ip, lim, now, stamp, link)
     zero = [c for c in checks if c.counter.limit is not None and c.counter.limit <= 0]
     if zero:  # a limit of 0 refuses without a round trip
         raise _refuse(zero, now)
