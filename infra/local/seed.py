@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import secrets
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -45,6 +46,7 @@ class DemoData:
     deployment_key: str
     editor_api_key: str
     admin_api_key: str
+    limited_deployment_key: str = ""  # small daily quotas (3 sessions, 5 messages): the limits at work
     demo_page: str = ""
 
 
@@ -129,13 +131,38 @@ def seed(api_url: str, demo_file: Path, *, model: str) -> DemoData:
                 "system_prompt_append": "Tu réponds pour le compte de l'éditeur EBP.",
             },
             branding={"chat_title": "Assistant EBP", "primary_color": "#0055A4", "powered_by": True},
-            rate_limit_per_ip=60,
+            # The spec's default; `make bench` raises it (AIMANAGER_DEMO_RATE_LIMIT) to send 200 turns a minute.
+            rate_limit_per_ip=int(os.environ.get("AIMANAGER_DEMO_RATE_LIMIT") or 60),
             is_active=True,
             created_at=now,
         ),
         [AllowedDomain("localhost", environment="localhost"), AllowedDomain("127.0.0.1", environment="localhost")],
     )
-    data = DemoData(api_url=api_url, deployment_key=deployment_key, editor_api_key=editor_key, admin_api_key=admin_key)
+    # A second deployment of the same editor with small daily quotas, to see the limits at work locally.
+    limited_key = previous.get("limited_deployment_key") or f"dpl_{secrets.token_urlsafe(18)}"
+    repo.save_deployment(
+        DeploymentItem(
+            limited_key,
+            agent_id=AGENT_ID,
+            editor_id=EDITOR_ID,
+            name="Expert BTP - EBP (quotas de démo)",
+            deployment_mode="dedicated",
+            branding={"chat_title": "Assistant EBP (quotas)", "primary_color": "#0055A4", "powered_by": True},
+            rate_limit_per_ip=60,
+            max_sessions_day=3,
+            max_messages_day=5,
+            is_active=True,
+            created_at=now,
+        ),
+        [AllowedDomain("localhost", environment="localhost"), AllowedDomain("127.0.0.1", environment="localhost")],
+    )
+    data = DemoData(
+        api_url=api_url,
+        deployment_key=deployment_key,
+        editor_api_key=editor_key,
+        admin_api_key=admin_key,
+        limited_deployment_key=limited_key,
+    )
     demo_file.parent.mkdir(parents=True, exist_ok=True)
     demo_file.write_text(json.dumps(asdict(data), indent=2) + "\n")
     return data

@@ -20,7 +20,7 @@ from aimanager.dal import repositories as repo
 from aimanager.dal.tables import AgentItem, DeploymentItem, bind_tables
 from aimanager.ids import utc_now
 from aimanager.models.agent import AllowedDomain
-from aimanager.services import authorize
+from aimanager.services import authorize, limits
 from aimanager.services.branding import clear_branding_cache
 from aimanager.services.turns import clear_config_cache
 from aimanager.settings import get_settings
@@ -35,6 +35,7 @@ ENV_FOR_TABLE = {
     "SessionsTable": "SESSIONS_TABLE",
     "MessagesTable": "MESSAGES_TABLE",
     "SessionFilesTable": "SESSION_FILES_TABLE",
+    "UsageTable": "USAGE_TABLE",
     "UserEditorLinksTable": "USER_EDITOR_LINKS_TABLE",
 }
 
@@ -75,6 +76,9 @@ def aws_world(monkeypatch: Any) -> Iterator[World]:
                 kwargs["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
             ddb.create_table(**kwargs)
             monkeypatch.setenv(ENV_FOR_TABLE[logical_id], logical_id)
+        events = boto3.client("events")
+        events.create_event_bus(Name="aimanager-test-events")
+        monkeypatch.setenv("EVENT_BUS_NAME", "aimanager-test-events")
         sqs = boto3.client("sqs")
         dlq_url = sqs.create_queue(QueueName="MessageDLQ")["QueueUrl"]
         queue_url = sqs.create_queue(QueueName="MessageQueue")["QueueUrl"]
@@ -89,6 +93,7 @@ def aws_world(monkeypatch: Any) -> Iterator[World]:
         bind_tables(get_settings())
         clear_config_cache()  # a new world: nothing cached from the previous one
         authorize.clear_cache()
+        limits.clear_cache()
         clear_branding_cache()
         yield World(queue_url=queue_url, dlq_url=dlq_url, sqs=sqs)
     get_settings.cache_clear()

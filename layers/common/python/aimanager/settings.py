@@ -26,6 +26,9 @@ class Settings:
     allowed_origins_table: str
     sessions_table: str
     messages_table: str
+    usage_table: str
+    event_bus_name: str
+    limits_cache_seconds: int
     user_editor_links_table: str
     message_queue_url: str
     message_max_receive_count: int
@@ -50,6 +53,9 @@ class Settings:
             allowed_origins_table=env("ALLOWED_ORIGINS_TABLE", ""),
             sessions_table=env("SESSIONS_TABLE", ""),
             messages_table=env("MESSAGES_TABLE", ""),
+            usage_table=env("USAGE_TABLE", ""),
+            event_bus_name=env("EVENT_BUS_NAME", ""),
+            limits_cache_seconds=_int("LIMITS_CACHE_SECONDS", 0),
             user_editor_links_table=env("USER_EDITOR_LINKS_TABLE", ""),
             message_queue_url=env("MESSAGE_QUEUE_URL", ""),
             message_max_receive_count=_int("MESSAGE_MAX_RECEIVE_COUNT", 3),

@@ -20,6 +20,7 @@ from aimanager.dal.tables import (
     UserEditorLinkItem,
     UserItem,
 )
+from aimanager.dal.usage import Write
 from aimanager.domain.files import MAX_FILES_PER_SESSION
 from aimanager.ids import utc_now
 from aimanager.models.agent import AgentConfig, AllowedDomain, DeploymentView
@@ -138,6 +139,15 @@ def get_editor_link(link_id: str) -> EditorLinkView | None:
     )
 
 
+def get_link_permissions(link_id: str) -> dict[str, Any] | None:
+    """A link's permissions map (§15.2A: can_create_sessions, max_sessions_month, ...); None for an unknown link."""
+    try:
+        item = UserEditorLinkItem.get(link_id)
+    except DoesNotExist:
+        return None
+    return _map(item.permissions)
+
+
 def any_active_origin(index_keys: list[str]) -> bool:
     """True when some active deployment allows one of these domain patterns (reverse index, for preflights)."""
     for key in index_keys:
@@ -214,6 +224,43 @@ def put_user_message(item: MessageItem) -> tuple[MessageItem, bool]:
         item.message_id = existing.content  # the marker's turn was never written: write it now
     item.save(condition=MessageItem.message_id.does_not_exist())
     return item, True
+
+
+def user_message_writes(item: MessageItem) -> list[Write]:
+    """The turn (and its idempotency marker) as conditional puts for the counting transaction (decision 0024):
+    the marker and the turn are written together, and the request is counted only if they are."""
+    writes = [Write(item, MessageItem.message_id.does_not_exist())]
+    if item.client_message_id:
+        marker = MessageItem(
+            item.session_id,
+            _marker_key(item.client_message_id),
+            deployment_key=item.deployment_key,
+            content=item.message_id,
+            status="marker",
+            created_at=item.created_at,
+            updated_at=item.created_at,
+        )
+        writes.insert(0, Write(marker, MessageItem.message_id.does_not_exist()))
+    return writes
+
+
+def session_touch(session_id: str, now: str) -> Write:
+    """The session's own statistics move with its turn, in the same transaction."""
+    return Write(
+        SessionItem(session_id),
+        SessionItem.session_id.exists(),
+        [SessionItem.messages_count.add(1), SessionItem.last_activity_at.set(now)],
+    )
+
+
+def retried_turn(session_id: str, client_message_id: str) -> tuple[MessageItem | None, str | None]:
+    """For a retried client_message_id: (the first turn, the id the marker names) - the turn may be missing
+    only for markers written before turns and markers moved together."""
+    try:
+        marker = MessageItem.get(session_id, _marker_key(client_message_id), consistent_read=True)
+    except DoesNotExist:
+        return None, None
+    return get_message(session_id, marker.content), marker.content
 
 
 def get_message(session_id: str, message_id: str) -> MessageItem | None:
@@ -400,6 +447,9 @@ __all__ = [
     "get_session",
     "mark_failed",
     "put_user_message",
+    "retried_turn",
+    "session_touch",
+    "user_message_writes",
     "session_messages",
     "start_processing",
 ]

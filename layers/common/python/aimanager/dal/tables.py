@@ -7,7 +7,9 @@ from pynamodb.attributes import (
     MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
 )
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from aimanager.settings import Settings
@@ -55,9 +57,23 @@ class UserItem(_Table):
     branding = MapAttribute[str, object](null=True)
     api_key_prefix = UnicodeAttribute(null=True)
     api_key_hash = UnicodeAttribute(null=True)
-    plan = UnicodeAttribute(null=True)
+    plan = UnicodeAttribute(null=True)  # starter | pro | business | enterprise (§9.1)
+    # Per-editor overrides of the plan's figures, set by an admin (null = the plan's default; issue-5 contract).
+    max_deployments = NumberAttribute(null=True)
+    max_sessions_month = NumberAttribute(null=True)
+    max_messages_month = NumberAttribute(null=True)
     is_active = BooleanAttribute(default=True)
     created_at = UnicodeAttribute()
+
+
+class DeploymentsByEditor(GlobalSecondaryIndex["DeploymentItem"]):
+    """The template's editor_id-index: an editor's deployments."""
+
+    class Meta:
+        index_name = "editor_id-index"
+        projection = AllProjection()
+
+    editor_id = UnicodeAttribute(hash_key=True)
 
 
 class DeploymentItem(_Table):
@@ -67,6 +83,7 @@ class DeploymentItem(_Table):
     deployment_key = UnicodeAttribute(hash_key=True)
     agent_id = UnicodeAttribute()
     editor_id = UnicodeAttribute()
+    editor_id_index = DeploymentsByEditor()
     name = UnicodeAttribute()
     deployment_mode = UnicodeAttribute(default="shared")
     config_overlay = MapAttribute[str, object](null=True)
@@ -75,6 +92,8 @@ class DeploymentItem(_Table):
     # domain -> {is_wildcard, environment, is_active}: one GetItem gives the authorizer everything.
     allowed_domains = MapAttribute[str, object](null=True)
     rate_limit_per_ip = NumberAttribute(default=60)
+    max_sessions_day = NumberAttribute(null=True)  # null = no daily limit (§3.3)
+    max_messages_day = NumberAttribute(null=True)
     is_active = BooleanAttribute(default=True)
     created_at = UnicodeAttribute()
 
@@ -102,7 +121,7 @@ class SessionItem(_Table):
     context = MapAttribute[str, object](null=True)
     locale = UnicodeAttribute(null=True)
     artisan_id = UnicodeAttribute(null=True)  # set for share-link sessions (§17.3)
-    link_id = UnicodeAttribute(null=True)
+    link_id = UnicodeAttribute(null=True)  # set for share-link sessions
     messages_count = NumberAttribute(default=0)
     files_count = NumberAttribute(null=True)  # accepted files (spec §15.2D: at most 10 per session)
     created_at = UnicodeAttribute()
@@ -175,6 +194,27 @@ class SessionFileItem(_Table):
     uploaded_at = UnicodeAttribute(null=True)
 
 
+class UsageItem(_Table):
+    """A usage counter for one scope and one window (decision 0024), or a request marker for idempotency.
+
+    Keys: `ip#<deployment>#<ip>#<YYYYMMDDHHMM>`, `dep#<deployment>#<YYYY-MM-DD>`, `dep#<deployment>` (lifetime),
+    `ed#<editor>#<YYYY-MM>`, `link#<link>#<YYYY-MM>`, `req#<deployment>#<idempotency key>` (marker).
+    """
+
+    class Meta(_Table.Meta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)
+    sessions = NumberAttribute(null=True)
+    messages = NumberAttribute(null=True)
+    requests = NumberAttribute(null=True)
+    last_activity_at = UnicodeAttribute(null=True)
+    alerts = UnicodeSetAttribute(null=True)  # "sessions:80", ...: the thresholds alerted in this window
+    session_id = UnicodeAttribute(null=True)  # markers: the session an idempotent init created
+    opened_at = UnicodeAttribute(null=True)  # month items: when the monthly reset opened the window
+    expires_at = NumberAttribute(null=True)  # TTL: housekeeping of old windows only
+
+
 _BINDINGS: tuple[tuple[type[Model], str], ...] = (
     (AgentItem, "agents_table"),
     (UserItem, "users_table"),
@@ -183,6 +223,7 @@ _BINDINGS: tuple[tuple[type[Model], str], ...] = (
     (SessionItem, "sessions_table"),
     (MessageItem, "messages_table"),
     (SessionFileItem, "session_files_table"),
+    (UsageItem, "usage_table"),
     (UserEditorLinkItem, "user_editor_links_table"),
 )
 

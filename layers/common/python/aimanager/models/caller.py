@@ -23,3 +23,24 @@ class WidgetCaller:
             "origin": self.origin or "",
             "session_id": self.session_id or "",
         }
+
+
+@dataclass(frozen=True)
+class RequestMeta:
+    """What API Gateway says about the request itself: never a header the client could set for the IP."""
+
+    source_ip: str  # requestContext.identity.sourceIp
+    request_id: str | None = None  # requestContext.requestId
+    idempotency_key: str | None = None  # the Idempotency-Key header (init)
+
+
+@dataclass(frozen=True)
+class ApiCaller:
+    """A user authenticated by the API-key/bearer authorizer (issue-5 contract: user_id, roles, auth)."""
+
+    user_id: str
+    roles: frozenset[str]
+    auth: str
+
+    def has(self, role: str) -> bool:
+        return role in self.roles
