@@ -5,12 +5,12 @@ PY := $(VENV)/bin/python
 PORT ?= 3000
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: venv run test test-unit test-integration test-e2e bench lint fmt typecheck contracts pr build deploy trigger clean openapi
+.PHONY: widget screenshots venv run test test-unit test-integration test-e2e bench lint fmt typecheck contracts pr build deploy trigger clean openapi
 
 venv:
 	@bash infra/bootstrap.sh
 
-run: venv  ## the whole stack locally, with demo data, on http://127.0.0.1:$(PORT)
+run: venv widget  ## the whole stack locally, with demo data, on http://127.0.0.1:$(PORT)
 	$(PY) -m infra.local run --port $(PORT)
 
 test: venv  ## unit + integration (emulator process) + end to end (local stack over HTTP) + template lint
@@ -24,6 +24,12 @@ test-integration: venv
 
 test-e2e: venv
 	$(PY) -m pytest -q tests/e2e
+
+widget: venv  ## copy widget/ into the functions that serve it; check the size budget
+	$(PY) -m infra.widget
+
+screenshots: venv  ## the open widget (light/dark, desktop/mobile) into docs/screenshots, through the browser tests
+	AIMANAGER_SCREENSHOTS_DIR=docs/screenshots $(PY) -m pytest -q tests/browser -k screenshots
 
 bench: venv  ## figures recorded in docs/benchmarks.md
 	$(PY) -m infra.bench --write docs/benchmarks.md

@@ -218,7 +218,10 @@ def _normalise_responses(op: dict[str, Any]) -> None:
         content = response.get("content") or {}
         schema = (content.get("application/json") or {}).get("schema")
         if status.startswith(("4", "5")):
-            response["content"] = {"application/json": {"schema": ERROR_ENVELOPE_REF}}
+            # A page route's refusal pages keep their own type (text/html); JSON is always the error envelope.
+            pages = {kind: body for kind, body in content.items() if kind != "application/json"}
+            json_error = {"application/json": {"schema": ERROR_ENVELOPE_REF}}
+            response["content"] = {**pages, **json_error} if "application/json" in content or not pages else pages
             if response.get("description") == "Validation Error":
                 response["description"] = "Unknown field, missing field or wrong type (the field is named)."
         elif schema in ({"type": "string", "title": "Return"}, {"type": "string"}):

@@ -10,9 +10,10 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from aimanager.adapters.events import EventBusPublisher
 from aimanager.dal.tables import bind_tables
 from aimanager.http.api import resolve, rest_resolver
-from aimanager.http.auth import source_ip
+from aimanager.http.auth import request_meta, source_ip
 from aimanager.http.cors import cors_headers
 from aimanager.http.envelope import ok
 from aimanager.http.openapi import responses
@@ -25,6 +26,9 @@ from aimanager.settings import get_settings
 settings = get_settings()
 bind_tables(settings)
 app = rest_resolver()
+metering = widget.Metering(
+    EventBusPublisher(settings.event_bus_name) if settings.event_bus_name else None, settings.limits_cache_seconds
+)
 
 
 @app.post(
@@ -35,7 +39,15 @@ app = rest_resolver()
     tags=["Widget"],
     responses={
         **responses(201, InitOut, "Session opened"),
-        **responses(200, InitOut, "Session resumed", e401="Missing or unknown key", e403="Origin not allowed"),
+        **responses(
+            200,
+            InitOut,
+            "Session resumed",
+            e401="Missing or unknown key",
+            e403="Origin not allowed",
+            e429="A limit is reached (rate_limited, deployment_daily_quota, editor_monthly_quota, link_monthly_quota); "
+            "Retry-After, RateLimit-Policy and RateLimit say which and until when",
+        ),
     },
 )
 def init(body: Annotated[InitIn, Body()]) -> Response[str]:
@@ -46,7 +58,7 @@ def init(body: Annotated[InitIn, Body()]) -> Response[str]:
     )
     # From here on the origin is known to be allowed: errors too may carry it.
     event.raw_event.setdefault("requestContext", {})["authorizer"] = caller.as_authorizer_context()
-    session = widget.open_session(caller, body)
+    session = widget.open_session(caller, body, request=request_meta(event.raw_event), metering=metering)
     if not session.resumed:
         metrics.add_metric(name="SessionsOpened", unit=MetricUnit.Count, value=1)
     return ok(session, status=201 if not session.resumed else 200, headers=cors_headers(caller.origin))

@@ -10,10 +10,11 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from aimanager.adapters.events import EventBusPublisher
 from aimanager.adapters.queue import SqsTurnQueue
 from aimanager.dal.tables import bind_tables
 from aimanager.http.api import resolve, rest_resolver
-from aimanager.http.auth import widget_caller
+from aimanager.http.auth import request_meta, widget_caller
 from aimanager.http.cors import cors_headers
 from aimanager.http.envelope import ok
 from aimanager.http.openapi import responses
@@ -26,6 +27,9 @@ settings = get_settings()
 bind_tables(settings)
 queue = SqsTurnQueue(settings.message_queue_url)
 app = rest_resolver()
+metering = widget.Metering(
+    EventBusPublisher(settings.event_bus_name) if settings.event_bus_name else None, settings.limits_cache_seconds
+)
 
 
 @app.post(
@@ -40,13 +44,17 @@ app = rest_resolver()
         e400="Malformed JSON",
         e404="Unknown session",
         e413="Message or context too large",
+        e429="A limit is reached (rate_limited, deployment_daily_quota, editor_monthly_quota); Retry-After, "
+        "RateLimit-Policy and RateLimit say which and until when",
         e503="The queue is unavailable (the message is marked failed; send it again)",
     ),
 )
 def post_message(body: Annotated[MessageIn, Body()]) -> Response[str]:
     caller = widget_caller(app.current_event.raw_event)
     session_id = app.current_event.headers.get("x-session-id") or app.current_event.headers.get("X-Session-ID")
-    queued = widget.queue_message(caller, session_id, body, queue)
+    queued = widget.queue_message(
+        caller, session_id, body, queue, request=request_meta(app.current_event.raw_event), metering=metering
+    )
     metrics.add_metric(name="MessagesQueued", unit=MetricUnit.Count, value=1)
     return ok(queued, status=202, headers=cors_headers(caller.origin))
 

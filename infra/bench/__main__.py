@@ -88,6 +88,97 @@ def cold_imports(runs: int = 5) -> dict[str, float]:
     return out
 
 
+AWS_CALLS: dict[str, list[str]] = {}
+
+
+@contextlib.contextmanager
+def record_aws_calls() -> Any:
+    """Every AWS API call made inside the block, as "Service.Operation" (botocore's one entry point)."""
+    from botocore.client import BaseClient
+
+    made: list[str] = []
+    original = getattr(BaseClient, "_make_api_call")  # noqa: B009 - a private hook: typed stubs do not list it
+
+    def recording(self: Any, operation_name: str, api_params: Any) -> Any:
+        made.append(f"{self.meta.service_model.service_id}.{operation_name}")
+        return original(self, operation_name, api_params)
+
+    setattr(BaseClient, "_make_api_call", recording)  # noqa: B010
+    try:
+        yield made
+    finally:
+        setattr(BaseClient, "_make_api_call", original)  # noqa: B010
+
+
+def limit_checks(n: int = 200) -> dict[str, list[float]]:
+    """What the limits add to POST /message's writes, against the emulator as a real process (serialized
+    DynamoDB): the turn's PutItem alone (before) vs the counting transaction, and the alert check's GetItem."""
+    sys.path[:0] = [str(LAYER), str(ROOT)]
+    from datetime import UTC as _UTC
+    from datetime import datetime as _dt
+
+    from aimanager.dal import repositories as repo
+    from aimanager.dal import usage
+    from aimanager.dal.tables import MessageItem, SessionItem, bind_tables
+    from aimanager.domain.limits import EditorLimits
+    from aimanager.ids import new_message_id, new_session_id, utc_now
+    from aimanager.services import limits
+    from aimanager.settings import get_settings
+    from infra.local.emulator import Emulator
+    from infra.local.resources import provision
+
+    out: dict[str, list[float]] = {"put": [], "transaction": [], "alert_get": []}
+    saved = dict(os.environ)
+    with Emulator() as emulator:
+        refs = provision(TEMPLATE, emulator.endpoint_url, stack_name="bench").refs
+        os.environ.update(
+            AWS_ENDPOINT_URL=emulator.endpoint_url,
+            AWS_ACCESS_KEY_ID="x",
+            AWS_SECRET_ACCESS_KEY="x",
+            AWS_DEFAULT_REGION="eu-west-3",
+            USAGE_TABLE=refs["UsageTable"],
+            SESSIONS_TABLE=refs["SessionsTable"],
+            MESSAGES_TABLE=refs["MessagesTable"],
+        )
+        try:
+            get_settings.cache_clear()
+            bind_tables(get_settings())
+            sid = new_session_id()
+            now = utc_now()
+            SessionItem(
+                sid, deployment_key="dpl_b", agent_id="a", editor_id="e", created_at=now, last_activity_at=now
+            ).save()
+            lim = limits.Limits("e", 100_000, 100_000, 100_000, EditorLimits("pro", 10**9, 10**9, 5))
+
+            def turn() -> MessageItem:
+                t = utc_now()
+                return MessageItem(
+                    sid, new_message_id(sid), deployment_key="dpl_b", content="q", status="queued",
+                    created_at=t, updated_at=t,
+                )  # fmt: skip
+
+            for i in range(n + 20):
+                item = turn()
+                t0 = time.perf_counter()
+                item.save(condition=MessageItem.message_id.does_not_exist())
+                t1 = time.perf_counter()
+                writes = [*repo.user_message_writes(turn()), repo.session_touch(sid, utc_now())]
+                limits.admit("messages", deployment_key="dpl_b", ip="192.0.2.1", lim=lim, writes=writes,
+                             now=_dt.now(_UTC))  # fmt: skip
+                t2 = time.perf_counter()
+                usage.get_usage(limits.editor_month_key("e", _dt.now(_UTC).strftime("%Y-%m")))
+                t3 = time.perf_counter()
+                if i >= 20:
+                    out["put"].append((t1 - t0) * 1000)
+                    out["transaction"].append((t2 - t1) * 1000)
+                    out["alert_get"].append((t3 - t2) * 1000)
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+            get_settings.cache_clear()
+    return out
+
+
 def warm_handlers(n: int = 300) -> dict[str, list[float]]:
     """Warm in-process latency against moto in-process (moto's own cost included: an upper bound)."""
     sys.path[:0] = [str(LAYER), str(ROOT)]
@@ -110,6 +201,7 @@ def warm_handlers(n: int = 300) -> dict[str, list[float]]:
         "AWS_DEFAULT_REGION": "eu-west-3",
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_METRICS_DISABLED": "true",
+        "LIMITS_CACHE_SECONDS": "30",  # as template.yaml sets it
     }.items():
         mp.setenv(k, v)
     mp.delenv("AWS_ENDPOINT_URL", raising=False)
@@ -117,7 +209,7 @@ def warm_handlers(n: int = 300) -> dict[str, list[float]]:
     try:
         with aws_world(mp):
             seed_agent()
-            seed_deployment()
+            seed_deployment(rate_limit_per_ip=1_000_000)  # 340 requests from one IP within a minute
             authorizer = load_handler("domain_authorizer").handler
             init = load_handler("widget_init").handler
             message = load_handler("widget_message").handler
@@ -135,6 +227,9 @@ def warm_handlers(n: int = 300) -> dict[str, list[float]]:
             for name, call in calls:
                 for _ in range(20):
                     call()
+                with record_aws_calls() as made:
+                    call()
+                AWS_CALLS[name] = list(made)
                 samples = []
                 for _ in range(n):
                     t = time.perf_counter()
@@ -152,6 +247,8 @@ def chat_turns(turns: int = 200) -> dict[str, Any]:
 
     from tests.e2e.conftest import free_port, start_stack, stop_stack
 
+    # 200 turns a minute from one IP: the demo deployment's rate limit is raised for the bench (the check still runs)
+    os.environ["AIMANAGER_DEMO_RATE_LIMIT"] = "100000"
     with tempfile.TemporaryDirectory() as tmp:
         stack = start_stack(Path(tmp), "--no-persist")
         try:
@@ -211,7 +308,65 @@ def chat_turns(turns: int = 200) -> dict[str, Any]:
     }
 
 
-def report(cold: dict[str, float], warm: dict[str, list[float]], turns: dict[str, Any]) -> str:
+def widget_section() -> list[str]:
+    """The widget's weight as a browser downloads it (gzip -9), against the issue's budget and other widgets."""
+    from infra.widget import APP_BUDGET, APP_FILES, LOADER_BUDGET, WIDGET, gzipped, sizes
+
+    s = sizes()
+    lines = [
+        "",
+        f"## Widget size [loader ≤ {LOADER_BUDGET // 1024} KB gzipped, chat app ≤ {APP_BUDGET // 1024} KB gzipped]",
+        "",
+        "| File | raw (B) | gzipped (B) |",
+        "|---|---:|---:|",
+        f"| `widget/loader.js` (the host page's only script) | {s['loader_raw']} | {s['loader_gz']} |",
+    ]
+    lines += [f"| `widget/{n}` | {(WIDGET / n).stat().st_size} | {gzipped(WIDGET / n)} |" for n in APP_FILES]
+    lines += [
+        f"| **chat app total** (HTML + JS + CSS) | {s['app_raw']} | **{s['app_gz']}** |",
+        "",
+        "Anchors (gzipped): Dify's iframe loader 8.3 KB; AnythingLLM's widget 215 KB; Flowise's 286 KB.",
+    ]
+    return lines
+
+
+def limits_report(checks: dict[str, list[float]]) -> list[str]:
+    def row(label: str, values: list[float]) -> str:
+        return f"| {label} | {statistics.median(values):.1f} | {pct(values, 0.95):.1f} |"
+
+    added = [t + g - p for p, t, g in zip(checks["put"], checks["transaction"], checks["alert_get"], strict=True)]
+    lines = [
+        "",
+        "## Limits on the hot path [≤ 1 extra DynamoDB round trip per request]",
+        "",
+        "Against the emulator as a real process (moto server, DynamoDB serialized, decision 0026), "
+        f"n = {len(added)}. Before: POST /message wrote its turn with one PutItem. Now one TransactWriteItems "
+        "writes the turn, moves the session's statistics and counts the message in its four windows (per-IP "
+        "minute, deployment day, deployment total, editor month) with their conditions; then one GetItem of the "
+        "editor's month checks the alert thresholds (only when the plan has a limit). The limits themselves come "
+        "from a per-container cache (30 s; one TransactGetItems on a miss).",
+        "",
+        "| Measure | p50 (ms) | p95 (ms) |",
+        "|---|---:|---:|",
+        row("Turn PutItem alone (before)", checks["put"]),
+        row("Counting transaction (turn + session + 4 counters)", checks["transaction"]),
+        row("Alert check GetItem", checks["alert_get"]),
+        row("Added per message (transaction + GetItem - PutItem)", added),
+        "",
+        "AWS calls made by one warm request (in-process, moto; limits cached as in the template):",
+        "",
+        "| Handler | AWS calls | DynamoDB round trips |",
+        "|---|---|---:|",
+    ]
+    for name, calls in AWS_CALLS.items():
+        ddb = sum(1 for c in calls if c.startswith("DynamoDB."))
+        lines.append(f"| {name} | {', '.join(calls)} | {ddb} |")
+    return lines
+
+
+def report(
+    cold: dict[str, float], warm: dict[str, list[float]], turns: dict[str, Any], checks: dict[str, list[float]]
+) -> str:
     lines = [
         "# Benchmarks",
         "",
@@ -263,6 +418,8 @@ def report(cold: dict[str, float], warm: dict[str, list[float]], turns: dict[str
         "(p50 over p50): the stand-in answers in under a millisecond, so the turn is nearly all platform; with a "
         "real model generating for seconds, the same overhead is a few percent of a turn.",
     ]
+    lines += widget_section()
+    lines += limits_report(checks)
     return "\n".join(lines) + "\n"
 
 
@@ -281,8 +438,9 @@ def main(argv: list[str] | None = None) -> int:
     cold = cold_imports()
     with contextlib.redirect_stdout(io.StringIO()):  # the handlers' EMF metric lines are not the report
         warm = warm_handlers()
+    checks = limit_checks()
     turns = chat_turns(args.turns)
-    text = report(cold, warm, turns)
+    text = report(cold, warm, turns, checks)
     print(text)
     if args.write:
         Path(args.write).write_text(keep_history(text, Path(args.write)))

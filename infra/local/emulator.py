@@ -25,6 +25,7 @@ from infra.local.model import LOCAL_REGION
 
 logger = logging.getLogger(__name__)
 
+_REPO_ROOT = Path(__file__).resolve().parents[2]
 FAKE_ACCESS_KEY = "testing"
 FAKE_SECRET_KEY = "testing"
 # Local calls either answer at once or not at all: botocore's default 60 s and 5 retries would hide a dead emulator.
@@ -156,7 +157,9 @@ class Emulator:
         # The server's request log goes to a file: an unread pipe would fill up and block the server.
         with self._log_path.open("ab") as log:
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "moto.server", "-H", self._host, "-p", str(port)],
+                # moto's server with DynamoDB requests serialized as DynamoDB does (decision 0026)
+                [sys.executable, "-m", "infra.local.emulator_server", "-H", self._host, "-p", str(port)],
+                cwd=str(_REPO_ROOT),
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,

@@ -4,6 +4,7 @@ artisan Durant Peinture linked to EBP (DUR-001), a fresh share link for him and 
 from __future__ import annotations
 
 import json
+import os
 import secrets
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -51,6 +52,7 @@ class DemoData:
     deployment_key: str
     editor_api_key: str
     admin_api_key: str
+    limited_deployment_key: str = ""  # small daily quotas (3 sessions, 5 messages): the limits at work
     demo_page: str = ""
     artisan_id: str = ""
     artisan_external_id: str = ""
@@ -113,7 +115,7 @@ def seed(api_url: str, demo_file: Path, *, model: str) -> DemoData:
         api_key_prefix=editor_prefix,
         api_key_hash=editor_hash,
         plan="pro",
-        deployments_count=1,
+        deployments_count=2,  # the demo deployment and the one with small quotas
         created_at=now,
     ).save()
     UserItem(
@@ -143,18 +145,39 @@ def seed(api_url: str, demo_file: Path, *, model: str) -> DemoData:
                 "system_prompt_append": "Tu réponds pour le compte de l'éditeur EBP.",
             },
             branding={"chat_title": "Assistant EBP", "primary_color": "#0055A4", "powered_by": True},
+            # The spec's default; `make bench` raises it (AIMANAGER_DEMO_RATE_LIMIT) to send 200 turns a minute.
+            rate_limit_per_ip=int(os.environ.get("AIMANAGER_DEMO_RATE_LIMIT") or 60),
+            is_active=True,
+            created_at=now,
+        ),
+        [AllowedDomain("localhost", environment="localhost"), AllowedDomain("127.0.0.1", environment="localhost")],
+    )
+    # A second deployment of the same editor with small daily quotas, to see the limits at work locally.
+    limited_key = previous.get("limited_deployment_key") or f"dpl_{secrets.token_urlsafe(18)}"
+    repo.save_deployment(
+        DeploymentItem(
+            limited_key,
+            agent_id=AGENT_ID,
+            editor_id=EDITOR_ID,
+            name="Expert BTP - EBP (quotas de démo)",
+            deployment_mode="dedicated",
+            branding={"chat_title": "Assistant EBP (quotas)", "primary_color": "#0055A4", "powered_by": True},
             rate_limit_per_ip=60,
+            max_sessions_day=3,
+            max_messages_day=5,
             is_active=True,
             created_at=now,
         ),
         [AllowedDomain("localhost", environment="localhost"), AllowedDomain("127.0.0.1", environment="localhost")],
     )
     _seed_artisan(now)
+    UniqueItem(name_guard(AGENT_ID, EDITOR_ID, "Expert BTP - EBP (quotas de démo)"), ref=limited_key).save()
     data = DemoData(
         api_url=api_url,
         deployment_key=deployment_key,
         editor_api_key=editor_key,
         admin_api_key=admin_key,
+        limited_deployment_key=limited_key,
         artisan_id=ARTISAN_ID,
         artisan_external_id=ARTISAN_EXTERNAL_ID,
         **_artisan_access(api_url, deployment_key),

@@ -209,7 +209,12 @@ class LocalStack:
                 or "mistral:7b"
             )
             data = seed(self.api_url, self.options.state_dir / "demo.json", model=model)
-            self.demo = {**data.__dict__}
+            self.demo = {
+                **data.__dict__,
+                "demo_page": f"http://localhost:{self.options.port}/demo",
+                "aws_endpoint_url": self.endpoint_url,  # for scripts and tests: `aws --endpoint-url ...`
+            }
+            (self.options.state_dir / "demo.json").write_text(json.dumps(self.demo, indent=2) + "\n")
             self._seed_knowledge()
         if self.state is not None:
             requeued = self.state.requeue_unfinished_turns("MessagesTable", "MessageQueue")
@@ -302,8 +307,22 @@ class LocalStack:
                 }
             )
 
+        def demo() -> Any:
+            # A host page as an editor's site would be: open it as http://localhost:<port>/demo, so that the
+            # page (localhost) and the chat app (127.0.0.1) are two origins, as in production.
+            page = (ROOT / "widget" / "demo.html").read_text(encoding="utf-8")
+            page = page.replace("{{DEPLOYMENT_KEY}}", str(self.demo.get("deployment_key", "")))
+            page = page.replace("{{API_URL}}", self.gateway.url)
+            return page, 200, {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"}
+
+        self.gateway.add_local_route("/demo", demo, ["GET"])
         self.gateway.add_local_route("/_local/schedules", schedules, ["GET"])
         self.gateway.add_local_route("/_local/schedules/<name>/trigger", trigger, ["POST"])
+
+    @property
+    def demo_page_url(self) -> str:
+        port = urlsplit(self.gateway.url).port if self.gateway is not None else self.options.port
+        return f"http://localhost:{port}/demo"
 
     @property
     def api_url(self) -> str:
@@ -335,6 +354,7 @@ class LocalStack:
                 f"  Admin API key:  {self.demo['admin_api_key']}",
                 f"  Share link:     {self.demo.get('share_link_url', '')}   (artisan Durant Peinture, DUR-001)",
                 f"  Demo data:      {self.options.state_dir / 'demo.json'}",
+                f"  Widget demo:    {self.demo_page_url}   (the host page embedding the widget)",
             ]
         lines += [f"  {n}" for n in self.notes]
         lines += [

@@ -162,8 +162,11 @@ def test_model_failure_is_retried_then_failed_clearly(local_stack: RunningStack)
 
 
 def test_local_control_routes(local_stack: RunningStack) -> None:
-    # The template declares no schedule yet: the list is empty and an unknown one is a 404 in the envelope
-    assert requests.get(f"{local_stack.url}/_local/schedules", timeout=10).json() == {"success": True, "data": []}
+    # The template's schedules are listed (the monthly usage reset), and an unknown one is a 404 in the envelope
+    assert requests.get(f"{local_stack.url}/_local/schedules", timeout=10).json() == {
+        "success": True,
+        "data": ["aimanager-local-MonthlyUsageResetFunctionMonthly"],
+    }
     resp = requests.post(f"{local_stack.url}/_local/schedules/nope/trigger", timeout=10)
     assert resp.status_code == 404 and resp.json()["error"]["code"] == "not_found"
     # And an unknown API route is a 404 in the envelope (API Gateway's MISSING_AUTHENTICATION_TOKEN, reshaped)

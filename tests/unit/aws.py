@@ -20,7 +20,7 @@ from aimanager.dal import repositories as repo
 from aimanager.dal.tables import AgentItem, DeploymentItem, bind_tables
 from aimanager.ids import utc_now
 from aimanager.models.agent import AllowedDomain
-from aimanager.services import authorize
+from aimanager.services import authorize, limits
 from aimanager.services.branding import clear_branding_cache
 from aimanager.services.turns import clear_config_cache
 from aimanager.settings import get_settings
@@ -34,6 +34,8 @@ ENV_FOR_TABLE = {
     "AllowedOriginsTable": "ALLOWED_ORIGINS_TABLE",
     "SessionsTable": "SESSIONS_TABLE",
     "MessagesTable": "MESSAGES_TABLE",
+    "SessionFilesTable": "SESSION_FILES_TABLE",
+    "UsageTable": "USAGE_TABLE",
     "UserEditorLinksTable": "USER_EDITOR_LINKS_TABLE",
     "UniquenessTable": "UNIQUENESS_TABLE",
     "ShareLinksTable": "SHARE_LINKS_TABLE",
@@ -77,10 +79,16 @@ def aws_world(monkeypatch: Any) -> Iterator[World]:
                 kwargs["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
             ddb.create_table(**kwargs)
             monkeypatch.setenv(ENV_FOR_TABLE[logical_id], logical_id)
+        events = boto3.client("events")
+        events.create_event_bus(Name="aimanager-test-events")
+        monkeypatch.setenv("EVENT_BUS_NAME", "aimanager-test-events")
         sqs = boto3.client("sqs")
         dlq_url = sqs.create_queue(QueueName="MessageDLQ")["QueueUrl"]
         queue_url = sqs.create_queue(QueueName="MessageQueue")["QueueUrl"]
         monkeypatch.setenv("MESSAGE_QUEUE_URL", queue_url)
+        s3: Any = boto3.client("s3")
+        s3.create_bucket(Bucket="uploads-bucket", CreateBucketConfiguration={"LocationConstraint": "eu-west-3"})
+        monkeypatch.setenv("UPLOADS_BUCKET", "uploads-bucket")
         secret = boto3.client("secretsmanager").create_secret(Name="SigningSecret", SecretString=SIGNING_SECRET)
         monkeypatch.setenv("SIGNING_SECRET_ARN", secret["ARN"])
         forget_signing_secret()
@@ -88,6 +96,7 @@ def aws_world(monkeypatch: Any) -> Iterator[World]:
         bind_tables(get_settings())
         clear_config_cache()  # a new world: nothing cached from the previous one
         authorize.clear_cache()
+        limits.clear_cache()
         clear_branding_cache()
         yield World(queue_url=queue_url, dlq_url=dlq_url, sqs=sqs)
     get_settings.cache_clear()

@@ -51,3 +51,18 @@ def session_of(message_id: str) -> str | None:
     if not message_id.startswith(MESSAGE_PREFIX) or not token or len(message_id) > 96:
         return None
     return SESSION_PREFIX + token
+
+
+FILE_PREFIX = "fil_"
+
+
+def new_file_id(session_id: str) -> str:
+    """`fil_<26 sortable chars><the session's token>`, like a message id: the id names its session."""
+    return sortable_id("fil") + session_id.removeprefix(SESSION_PREFIX)
+
+
+def session_of_file(file_id: str) -> str | None:
+    token = file_id.removeprefix(FILE_PREFIX)[_ULID_LEN:]
+    if not file_id.startswith(FILE_PREFIX) or not token or len(file_id) > 96:
+        return None
+    return SESSION_PREFIX + token

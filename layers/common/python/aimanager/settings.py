@@ -26,6 +26,9 @@ class Settings:
     allowed_origins_table: str
     sessions_table: str
     messages_table: str
+    usage_table: str
+    event_bus_name: str
+    limits_cache_seconds: int
     user_editor_links_table: str
     uniqueness_table: str
     share_links_table: str
@@ -40,6 +43,8 @@ class Settings:
     qdrant_path: str
     embed_model: str
     authorizer_cache_seconds: int
+    uploads_bucket: str
+    session_files_table: str
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -52,6 +57,9 @@ class Settings:
             allowed_origins_table=env("ALLOWED_ORIGINS_TABLE", ""),
             sessions_table=env("SESSIONS_TABLE", ""),
             messages_table=env("MESSAGES_TABLE", ""),
+            usage_table=env("USAGE_TABLE", ""),
+            event_bus_name=env("EVENT_BUS_NAME", ""),
+            limits_cache_seconds=_int("LIMITS_CACHE_SECONDS", 0),
             user_editor_links_table=env("USER_EDITOR_LINKS_TABLE", ""),
             uniqueness_table=env("UNIQUENESS_TABLE", ""),
             share_links_table=env("SHARE_LINKS_TABLE", ""),
@@ -66,6 +74,8 @@ class Settings:
             qdrant_path=env("QDRANT_PATH", ""),
             embed_model=env("OLLAMA_EMBED_MODEL", "nomic-embed-text"),
             authorizer_cache_seconds=_int("AUTHORIZER_CACHE_SECONDS", 0),
+            uploads_bucket=env("UPLOADS_BUCKET", ""),
+            session_files_table=env("SESSION_FILES_TABLE", ""),
         )
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
@@ -15,10 +15,13 @@ from aimanager.dal.tables import (
     AllowedOriginItem,
     DeploymentItem,
     MessageItem,
+    SessionFileItem,
     SessionItem,
     UserEditorLinkItem,
     UserItem,
 )
+from aimanager.dal.usage import Write
+from aimanager.domain.files import MAX_FILES_PER_SESSION
 from aimanager.ids import utc_now
 from aimanager.models.agent import AgentConfig, AllowedDomain, DeploymentView
 from aimanager.models.branding import EditorLinkView, Party
@@ -136,6 +139,15 @@ def get_editor_link(link_id: str) -> EditorLinkView | None:
     )
 
 
+def get_link_permissions(link_id: str) -> dict[str, Any] | None:
+    """A link's permissions map (§15.2A: can_create_sessions, max_sessions_month, ...); None for an unknown link."""
+    try:
+        item = UserEditorLinkItem.get(link_id)
+    except DoesNotExist:
+        return None
+    return _map(item.permissions)
+
+
 def any_active_origin(index_keys: list[str]) -> bool:
     """True when some active deployment allows one of these domain patterns (reverse index, for preflights)."""
     for key in index_keys:
@@ -212,6 +224,43 @@ def put_user_message(item: MessageItem) -> tuple[MessageItem, bool]:
         item.message_id = existing.content  # the marker's turn was never written: write it now
     item.save(condition=MessageItem.message_id.does_not_exist())
     return item, True
+
+
+def user_message_writes(item: MessageItem) -> list[Write]:
+    """The turn (and its idempotency marker) as conditional puts for the counting transaction (decision 0024):
+    the marker and the turn are written together, and the request is counted only if they are."""
+    writes = [Write(item, MessageItem.message_id.does_not_exist())]
+    if item.client_message_id:
+        marker = MessageItem(
+            item.session_id,
+            _marker_key(item.client_message_id),
+            deployment_key=item.deployment_key,
+            content=item.message_id,
+            status="marker",
+            created_at=item.created_at,
+            updated_at=item.created_at,
+        )
+        writes.insert(0, Write(marker, MessageItem.message_id.does_not_exist()))
+    return writes
+
+
+def session_touch(session_id: str, now: str) -> Write:
+    """The session's own statistics move with its turn, in the same transaction."""
+    return Write(
+        SessionItem(session_id),
+        SessionItem.session_id.exists(),
+        [SessionItem.messages_count.add(1), SessionItem.last_activity_at.set(now)],
+    )
+
+
+def retried_turn(session_id: str, client_message_id: str) -> tuple[MessageItem | None, str | None]:
+    """For a retried client_message_id: (the first turn, the id the marker names) - the turn may be missing
+    only for markers written before turns and markers moved together."""
+    try:
+        marker = MessageItem.get(session_id, _marker_key(client_message_id), consistent_read=True)
+    except DoesNotExist:
+        return None, None
+    return get_message(session_id, marker.content), marker.content
 
 
 def get_message(session_id: str, message_id: str) -> MessageItem | None:
@@ -314,6 +363,76 @@ def mark_failed(
             raise
 
 
+# ------------------------------------------------------------------ session files
+
+
+def files_count(session: SessionItem) -> int:
+    return int(session.files_count or 0)
+
+
+def create_file(item: SessionFileItem) -> None:
+    item.save(condition=SessionFileItem.file_id.does_not_exist())
+
+
+def get_file(session_id: str, file_id: str) -> SessionFileItem | None:
+    try:
+        return SessionFileItem.get(session_id, file_id, consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+class FileLimitReached(Exception):
+    """The session already holds its maximum of accepted files."""
+
+
+def accept_file(item: SessionFileItem, content_type: str, size: int, thumbnail_key: str | None) -> bool:
+    """pending -> uploaded and the session's count + 1, together, once: False when already accepted or refused.
+
+    Raises FileLimitReached when the session is full (the file stays pending for the caller to refuse).
+    """
+    now = utc_now()
+    try:
+        with TransactWrite(connection=Connection()) as tx:
+            tx.update(
+                SessionItem(item.session_id),
+                actions=[SessionItem.files_count.add(1)],
+                condition=(
+                    SessionItem.files_count.does_not_exist() | (SessionItem.files_count < MAX_FILES_PER_SESSION)
+                ),
+            )
+            tx.update(
+                SessionFileItem(item.session_id, item.file_id),
+                actions=[
+                    SessionFileItem.status.set("uploaded"),
+                    SessionFileItem.content_type.set(content_type),
+                    SessionFileItem.size.set(size),
+                    SessionFileItem.uploaded_at.set(now),
+                    *([SessionFileItem.thumbnail_key.set(thumbnail_key)] if thumbnail_key else []),
+                ],
+                condition=SessionFileItem.status == "pending",
+            )
+    except TransactWriteError as exc:
+        if not any(r is not None and r.code == "ConditionalCheckFailed" for r in exc.cancellation_reasons):
+            raise
+        current = get_file(item.session_id, item.file_id)
+        if current is not None and current.status == "pending":
+            raise FileLimitReached(item.file_id) from exc
+        return False
+    return True
+
+
+def reject_file(item: SessionFileItem, code: str) -> None:
+    """pending -> rejected (a refused object is deleted by the caller); never touches an accepted file."""
+    try:
+        SessionFileItem(item.session_id, item.file_id).update(
+            actions=[SessionFileItem.status.set("rejected"), SessionFileItem.error_code.set(code)],
+            condition=SessionFileItem.status == "pending",
+        )
+    except UpdateError as exc:
+        if not _conditional_failed(exc):
+            raise
+
+
 __all__ = [
     "AlreadyAnswered",
     "DeploymentRecord",
@@ -328,6 +447,9 @@ __all__ = [
     "get_session",
     "mark_failed",
     "put_user_message",
+    "retried_turn",
+    "session_touch",
+    "user_message_writes",
     "session_messages",
     "start_processing",
 ]

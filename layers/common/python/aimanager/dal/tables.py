@@ -7,6 +7,7 @@ from pynamodb.attributes import (
     MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
@@ -114,7 +115,7 @@ class DeploymentItem(_Table):
     # domain -> {is_wildcard, environment, is_active}: one GetItem gives the authorizer everything.
     allowed_domains = MapAttribute[str, object](null=True)
     rate_limit_per_ip = NumberAttribute(default=60)
-    max_sessions_day = NumberAttribute(null=True)
+    max_sessions_day = NumberAttribute(null=True)  # null = no daily limit (§3.3)
     max_messages_day = NumberAttribute(null=True)
     is_active = BooleanAttribute(default=True)
     created_at = UnicodeAttribute()
@@ -164,6 +165,7 @@ class SessionItem(_Table):
     context = MapAttribute[str, object](null=True)
     locale = UnicodeAttribute(null=True)
     messages_count = NumberAttribute(default=0)
+    files_count = NumberAttribute(null=True)  # accepted files (spec §15.2D: at most 10 per session)
     # §17.3: the artisan the session is for and the editor link it came through (share-link sessions).
     artisan_id = UnicodeAttribute(null=True)
     link_id = UnicodeAttribute(null=True)
@@ -203,6 +205,48 @@ class MessageItem(_Table):
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     completed_at = UnicodeAttribute(null=True)
+
+
+class SessionFileItem(_Table):
+    """A file a session uploaded (spec §15.2D): pending until our code has checked the stored object."""
+
+    class Meta(_Table.Meta):
+        pass
+
+    session_id = UnicodeAttribute(hash_key=True)
+    file_id = UnicodeAttribute(range_key=True)
+    deployment_key = UnicodeAttribute()
+    file_name = UnicodeAttribute()
+    declared_type = UnicodeAttribute()
+    content_type = UnicodeAttribute(null=True)  # sniffed from the bytes once uploaded
+    size = NumberAttribute(null=True)
+    status = UnicodeAttribute()  # pending | uploaded | rejected
+    s3_key = UnicodeAttribute()
+    thumbnail_key = UnicodeAttribute(null=True)
+    error_code = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    uploaded_at = UnicodeAttribute(null=True)
+
+
+class UsageItem(_Table):
+    """A usage counter for one scope and one window (decision 0024), or a request marker for idempotency.
+
+    Keys: `ip#<deployment>#<ip>#<YYYYMMDDHHMM>`, `dep#<deployment>#<YYYY-MM-DD>`, `dep#<deployment>` (lifetime),
+    `ed#<editor>#<YYYY-MM>`, `link#<link>#<YYYY-MM>`, `req#<deployment>#<idempotency key>` (marker).
+    """
+
+    class Meta(_Table.Meta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)
+    sessions = NumberAttribute(null=True)
+    messages = NumberAttribute(null=True)
+    requests = NumberAttribute(null=True)
+    last_activity_at = UnicodeAttribute(null=True)
+    alerts = UnicodeSetAttribute(null=True)  # "sessions:80", ...: the thresholds alerted in this window
+    session_id = UnicodeAttribute(null=True)  # markers: the session an idempotent init created
+    opened_at = UnicodeAttribute(null=True)  # month items: when the monthly reset opened the window
+    expires_at = NumberAttribute(null=True)  # TTL: housekeeping of old windows only
 
 
 class EditorLinksIndex(GlobalSecondaryIndex["UserEditorLinkItem"]):
@@ -299,6 +343,8 @@ _BINDINGS: tuple[tuple[type[Model], str], ...] = (
     (AllowedOriginItem, "allowed_origins_table"),
     (SessionItem, "sessions_table"),
     (MessageItem, "messages_table"),
+    (SessionFileItem, "session_files_table"),
+    (UsageItem, "usage_table"),
     (UserEditorLinkItem, "user_editor_links_table"),
     (UniqueItem, "uniqueness_table"),
     (ShareLinkItem, "share_links_table"),

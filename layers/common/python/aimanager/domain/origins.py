@@ -99,3 +99,29 @@ def index_keys_for_entry(entry: AllowedDomain) -> list[str]:
     if entry.environment in LOOPBACK_ENVIRONMENTS:
         keys += [h for h in sorted(LOOPBACK_HOSTS) if h not in keys]
     return keys
+
+
+def frame_ancestors(allowed: Iterable[AllowedDomain]) -> list[str]:
+    """CSP `frame-ancestors` sources for the same hosts is_host_allowed accepts ('none' for an empty allowlist).
+
+    Production and staging sites frame the widget over https only; loopback/development entries over both
+    schemes, with the loopback hosts such an entry allows. Any port, as the allowlist ignores ports.
+    """
+    sources: list[str] = []
+    for entry in allowed:
+        if not entry.is_active:
+            continue
+        wildcard, pattern = _entry_pattern(entry)
+        if pattern is None or pattern == "::1" or (wildcard and "." not in pattern):
+            continue
+        loopback = entry.environment in LOOPBACK_ENVIRONMENTS
+        hosts = [f"*.{pattern}" if wildcard else pattern]
+        if loopback:
+            hosts += [h for h in ("localhost", "127.0.0.1") if h not in hosts]  # CSP has no IPv6 literals
+        schemes = ("https", "http") if loopback or pattern in LOOPBACK_HOSTS else ("https",)
+        for host in hosts:
+            for scheme in schemes:
+                source = f"{scheme}://{host}:*"
+                if source not in sources:
+                    sources.append(source)
+    return sources or ["'none'"]

@@ -62,7 +62,7 @@ def rest_resolver(*, origin: Callable[[APIGatewayRestResolver], str | None] | No
 
     @app.exception_handler(DomainError)
     def _on_domain(exc: DomainError) -> Response[str]:
-        return error(exc.status, exc.code, exc.message, headers=cors_headers(allowed(app)))
+        return error(exc.status, exc.code, exc.message, headers={**exc.headers, **cors_headers(allowed(app))})
 
     @app.not_found
     def _on_not_found(exc: NotFoundError) -> Response[str]:

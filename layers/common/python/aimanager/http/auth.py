@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from aimanager.errors import Unauthorized
-from aimanager.models.caller import ApiCaller, WidgetCaller
+from aimanager.models.caller import ApiCaller, RequestMeta, WidgetCaller
 
 
 def widget_caller(event: dict[str, Any]) -> WidgetCaller:
@@ -19,11 +19,23 @@ def widget_caller(event: dict[str, Any]) -> WidgetCaller:
         agent_id=str(ctx.get("agent_id") or ""),
         editor_id=str(ctx.get("editor_id") or ""),
         origin=str(ctx.get("origin") or "") or None,
+        session_id=str(ctx.get("session_id") or "") or None,
     )
 
 
 def source_ip(event: dict[str, Any]) -> str:
     return str(((event.get("requestContext") or {}).get("identity") or {}).get("sourceIp") or "")
+
+
+def request_meta(event: dict[str, Any]) -> RequestMeta:
+    """The source IP is API Gateway's sourceIp (never X-Forwarded-For); the request id is its requestId."""
+    ctx = event.get("requestContext") or {}
+    headers = {str(k).lower(): v for k, v in (event.get("headers") or {}).items()}
+    return RequestMeta(
+        source_ip=source_ip(event),
+        request_id=str(ctx.get("requestId") or "") or None,
+        idempotency_key=str(headers["idempotency-key"]) if headers.get("idempotency-key") else None,
+    )
 
 
 def api_caller(event: dict[str, Any], permission: str | None = None) -> ApiCaller:

@@ -13,6 +13,7 @@ class WidgetCaller:
     agent_id: str
     editor_id: str
     origin: str | None  # the Origin header value to echo in CORS; None when the request had none
+    session_id: str | None = None  # a share-link page may only use this session
 
     def as_authorizer_context(self) -> dict[str, str]:
         return {
@@ -20,7 +21,17 @@ class WidgetCaller:
             "agent_id": self.agent_id,
             "editor_id": self.editor_id,
             "origin": self.origin or "",
+            "session_id": self.session_id or "",
         }
+
+
+@dataclass(frozen=True)
+class RequestMeta:
+    """What API Gateway says about the request itself: never a header the client could set for the IP."""
+
+    source_ip: str  # requestContext.identity.sourceIp
+    request_id: str | None = None  # requestContext.requestId
+    idempotency_key: str | None = None  # the Idempotency-Key header (init)
 
 
 @dataclass(frozen=True)

@@ -96,3 +96,33 @@ class HistoryMessage(BaseModel):
 class HistoryOut(BaseModel):
     session_id: str
     messages: list[HistoryMessage]
+
+
+UploadType = Literal["image/jpeg", "image/png", "image/webp", "application/pdf"]
+
+
+class UploadIn(StrictModel):
+    session_id: str | None = Field(default=None, max_length=64, description="Or the X-Session-ID header.")
+    file_name: str = Field(min_length=1, max_length=255)
+    content_type: UploadType = Field(description="Declared type; the bytes are checked once uploaded.")
+    size: int = Field(ge=1, description="Bytes, at most 10 MB (else 413); the stored object is measured again.")
+
+
+class UploadTarget(BaseModel):
+    url: str
+    fields: dict[str, str]
+
+
+class UploadOut(BaseModel):
+    file_id: str
+    upload: UploadTarget = Field(description="POST the file as multipart/form-data: these fields, then `file`.")
+    expires_in: int
+
+
+class FileOut(BaseModel):
+    file_id: str
+    file_name: str
+    content_type: str
+    size: int
+    url: str = Field(description="Relative to the widget API root; expires (our code checks the expiry).")
+    thumbnail_url: str | None = None

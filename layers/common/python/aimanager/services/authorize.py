@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import time
+from typing import Any
+from urllib.parse import urlsplit
 
 from aimanager.dal import repositories as repo
-from aimanager.domain.origins import index_keys_for_host, is_host_allowed, request_host
+from aimanager.domain.origins import host_from_url, index_keys_for_host, is_host_allowed, request_host
 from aimanager.errors import Forbidden, Unauthorized
 from aimanager.models.caller import WidgetCaller
 from aimanager.observability import logger
@@ -32,6 +34,41 @@ def clear_cache() -> None:
     _cache.clear()
 
 
+# The chat app page (iframe or /s/{token}) carries a token naming the host site it was served for: its own
+# requests come from our origin, so the allowlist is checked against the token's origin instead (decision 0011).
+FRAME_TOKEN_PURPOSE = "widget_frame"
+FRAME_TOKEN_HEADER = "x-widget-token"
+
+
+def _header(headers: dict[str, str], name: str) -> str | None:
+    return next((v for k, v in headers.items() if k.lower() == name and isinstance(v, str)), None)
+
+
+def _same_origin(origin: str, host_header: str | None) -> bool:
+    try:
+        return bool(host_header) and urlsplit(origin.strip()).netloc.lower() == str(host_header).strip().lower()
+    except ValueError:
+        return False
+
+
+def frame_claims(token: str, key: str, headers: dict[str, str], now: int | None = None) -> dict[str, Any]:
+    """The claims of a chat-app token for this key, honoured only on requests from our own origin."""
+    from aimanager.adapters.secrets import signing_secret
+    from aimanager.domain.tokens import InvalidToken, verify
+
+    try:
+        claims = verify(signing_secret(), FRAME_TOKEN_PURPOSE, token, int(time.time()) if now is None else now)
+    except InvalidToken as exc:
+        raise Unauthorized("The widget token is invalid or expired.", code="invalid_widget_token") from exc
+    if claims.get("deployment_key") != key:
+        raise Unauthorized("The widget token is invalid or expired.", code="invalid_widget_token")
+    origin = _header(headers, "origin")
+    # A browser always sends Origin cross-origin: a page elsewhere holding a copied token is refused here.
+    if origin and not _same_origin(origin, _header(headers, "host")):
+        raise Forbidden("This site is not authorised to use this assistant.", code="origin_not_allowed")
+    return claims
+
+
 def authorize_widget(
     deployment_key: str | None, headers: dict[str, str], source_ip: str, *, cache_ttl_s: float = 0.0
 ) -> WidgetCaller:
@@ -46,22 +83,34 @@ def authorize_widget(
     if record is None or not record.view.is_active:
         logger.warning("widget request refused: unknown or inactive deployment", extra=refusal)
         raise Unauthorized("Unknown or inactive deployment key.", code="invalid_deployment_key")
-    if not is_host_allowed(host, record.domains):
+    token = _header(headers, FRAME_TOKEN_HEADER)
+    claims: dict[str, Any] = {}
+    if token:
+        try:
+            claims = frame_claims(token, key, headers)
+        except (Unauthorized, Forbidden):
+            logger.warning("widget request refused: bad widget token", extra=refusal)
+            raise
+        if claims.get("origin"):
+            host, origin_value = host_from_url(str(claims["origin"])), str(claims["origin"])
+            refusal["origin"] = origin_value
+    pinned = str(claims["session_id"]) if claims.get("session_id") else None
+    # A share-link page (a pinned session, no host site) is the one case with no allowlist check.
+    if pinned is None and not is_host_allowed(host, record.domains):
         logger.warning("widget request refused: origin not allowed", extra=refusal)
         raise Forbidden("This site is not authorised to use this assistant.", code="origin_not_allowed")
-    origin_header = next((v for k, v in headers.items() if k.lower() == "origin"), None)
+    origin_header = _header(headers, "origin")
     return WidgetCaller(
         deployment_key=record.view.deployment_key,
         agent_id=record.view.agent_id,
         editor_id=record.view.editor_id,
-        origin=origin_header.strip() if origin_header else None,
+        origin=origin_header.strip() if origin_header and not token else None,
+        session_id=pinned,
     )
 
 
 def preflight_allowed(origin: str | None) -> bool:
     """A preflight carries no deployment key: answer only for an origin that some active deployment allows."""
-    from aimanager.domain.origins import host_from_url
-
     host = host_from_url(origin)
     if host is None:
         return False

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from aimanager.adapters.events import EventPublisher
 from aimanager.dal import repositories as repo
-from aimanager.dal.tables import MessageItem, SessionItem
-from aimanager.errors import NotFound, PayloadTooLarge, Unavailable
+from aimanager.dal import usage
+from aimanager.dal.tables import MessageItem, SessionItem, UsageItem
+from aimanager.errors import NotFound, PayloadTooLarge, Unavailable, ValidationFailed
 from aimanager.ids import new_message_id, new_session_id, session_of, utc_now
-from aimanager.models.caller import WidgetCaller
+from aimanager.models.caller import RequestMeta, WidgetCaller
 from aimanager.models.widget import (
     AgentOut,
     BrandingOut,
@@ -23,8 +29,20 @@ from aimanager.models.widget import (
     QueuedOut,
     StatusOut,
 )
+from aimanager.services import limits
 from aimanager.services.branding import session_branding
 from aimanager.settings import MAX_CONTEXT_BYTES, MAX_MESSAGE_CHARS
+
+_IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+_MARKER_TTL = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class Metering:
+    """How a function meters its widget requests: where alerts go, how long it reuses resolved limits."""
+
+    bus: EventPublisher | None
+    limits_ttl_s: float = 0.0
 
 
 def _check_context(context: dict[str, Any] | None) -> None:
@@ -46,30 +64,103 @@ def _branding_out(branding: dict[str, Any], agent_name: str) -> BrandingOut:
     )
 
 
-def open_session(caller: WidgetCaller, body: InitIn) -> InitOut:
-    """A new session for this deployment, or the caller's own one when it asks to resume it."""
+def _iso(now: datetime) -> str:
+    return now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _token(request: RequestMeta, purpose: str) -> str | None:
+    """ClientRequestToken for the counting transaction: an SDK retry of the same call is not counted twice."""
+    if not request.request_id:
+        return None
+    return hashlib.sha256(f"{purpose}:{request.request_id}".encode()).hexdigest()[:36]
+
+
+def _marker_pk(caller: WidgetCaller, request: RequestMeta) -> str:
+    return f"req#{caller.deployment_key}#{request.idempotency_key}"
+
+
+def _init_marker(caller: WidgetCaller, request: RequestMeta, session_id: str, now: datetime) -> usage.Write | None:
+    key = request.idempotency_key
+    if key is None:
+        return None
+    if not _IDEMPOTENCY_KEY.match(key):
+        raise ValidationFailed("Header 'Idempotency-Key' must be 8-64 characters [A-Za-z0-9_-].")
+    marker = UsageItem(
+        _marker_pk(caller, request), session_id=session_id, expires_at=int((now + _MARKER_TTL).timestamp())
+    )
+    return usage.Write(marker, UsageItem.pk.does_not_exist())
+
+
+def _new_session(
+    caller: WidgetCaller,
+    body: InitIn,
+    agent_id: str,
+    request: RequestMeta,
+    metering: Metering,
+    link: limits.LinkQuota | None,
+) -> SessionItem:
+    """Create the session and count it in every window, in one transaction; an Idempotency-Key retry gets the
+    session the first request created, counted once."""
+    now = datetime.now(UTC)
+    stamp = _iso(now)
+    session = SessionItem(
+        new_session_id(),
+        deployment_key=caller.deployment_key,
+        agent_id=agent_id,
+        editor_id=caller.editor_id,
+        origin=caller.origin,
+        context=body.context,
+        locale=body.locale,
+        link_id=link.link_id if link else None,
+        created_at=stamp,
+        last_activity_at=stamp,
+    )
+    writes = [usage.Write(session, SessionItem.session_id.does_not_exist())]
+    marker = _init_marker(caller, request, session.session_id, now)
+    if marker is not None:
+        writes.append(marker)
+    lim = limits.limits_for(caller.deployment_key, caller.editor_id, agent_id, ttl_s=metering.limits_ttl_s)
+    try:
+        limits.admit(
+            "sessions",
+            deployment_key=caller.deployment_key,
+            ip=request.source_ip,
+            lim=lim,
+            writes=writes,
+            now=now,
+            token=_token(request, f"init:{session.session_id}"),
+            link=link,
+            bus=metering.bus,
+        )
+    except usage.WriteConflict:
+        first_id = usage.marker_session(_marker_pk(caller, request)) if marker is not None else None
+        first = repo.get_session(first_id, caller.deployment_key) if first_id else None
+        if first is None:
+            raise
+        return first
+    return session
+
+
+def open_session(
+    caller: WidgetCaller,
+    body: InitIn,
+    *,
+    request: RequestMeta,
+    metering: Metering,
+    link: limits.LinkQuota | None = None,
+) -> InitOut:
+    """A new session for this deployment (counted against every limit), or the caller's own one when it asks to
+    resume it (not counted)."""
     _check_context(body.context)
     record = repo.get_deployment(caller.deployment_key)
     agent = repo.get_agent(caller.agent_id)
     if record is None or agent is None:
         raise Unavailable("This assistant is not available right now.", code="agent_unavailable")
-    existing = repo.get_session(body.session_id, caller.deployment_key) if body.session_id else None
-    if existing is None:
-        now = utc_now()
-        session = SessionItem(
-            new_session_id(),
-            deployment_key=caller.deployment_key,
-            agent_id=agent.agent_id,
-            editor_id=caller.editor_id,
-            origin=caller.origin,
-            context=body.context,
-            locale=body.locale,
-            created_at=now,
-            last_activity_at=now,
-        )
-        repo.create_session(session)
-    else:
-        session = existing
+    wanted = caller.session_id or body.session_id  # a share-link page only ever has its own session
+    existing = repo.get_session(wanted, caller.deployment_key) if wanted else None
+    if existing is None and caller.session_id:
+        raise NotFound("Unknown session.", code="session_not_found")
+    session = existing or _new_session(caller, body, agent.agent_id, request, metering, link)
     branding = session_branding(agent, record.view, artisan_id=session.artisan_id, link_id=session.link_id)
     return InitOut(
         session_id=session.session_id,
@@ -81,13 +172,67 @@ def open_session(caller: WidgetCaller, body: InitIn) -> InitOut:
     )
 
 
-def queue_message(caller: WidgetCaller, session_id: str | None, body: MessageIn, queue: Any) -> QueuedOut:
-    """Store the user's message first (never lost), then queue the turn; a failed send marks it failed."""
+def own_session(caller: WidgetCaller, session_id: str | None) -> SessionItem:
+    """The caller's session; another deployment's, or another one than a share link's, does not exist."""
+    if not session_id or (caller.session_id and session_id != caller.session_id):
+        raise NotFound("Unknown session.", code="session_not_found")
+    session = repo.get_session(session_id, caller.deployment_key)
+    if session is None:
+        raise NotFound("Unknown session.", code="session_not_found")
+    return session
+
+
+def _store_turn(
+    caller: WidgetCaller, session: SessionItem, item: MessageItem, request: RequestMeta, metering: Metering
+) -> tuple[MessageItem, limits.Admission | None]:
+    """Write the turn and count the message in one transaction: (turn, admission), admission None for a retry."""
+    now = datetime.now(UTC)
+    lim = limits.limits_for(caller.deployment_key, session.editor_id, session.agent_id, ttl_s=metering.limits_ttl_s)
+    writes = [*repo.user_message_writes(item), repo.session_touch(item.session_id, item.created_at)]
+    for _ in range(2):
+        try:
+            admission = limits.admit(
+                "messages",
+                deployment_key=caller.deployment_key,
+                ip=request.source_ip,
+                lim=lim,
+                writes=writes,
+                now=now,
+                token=_token(request, f"message:{item.message_id}"),
+                bus=metering.bus,
+            )
+            return item, admission
+        except usage.WriteConflict as conflict:
+            if conflict.write is writes[-1]:  # the session's own update: it no longer exists
+                raise NotFound("Unknown session.", code="session_not_found") from conflict
+            if not item.client_message_id:
+                raise
+            first, named = repo.retried_turn(item.session_id, item.client_message_id)
+            if first is not None:
+                return first, None  # an idempotent retry: not counted again
+            if named is None:
+                raise
+            item.message_id = named  # an old marker without its turn: write the turn it names
+            writes = [usage.Write(item, MessageItem.message_id.does_not_exist()), writes[-1]]
+    raise Unavailable("The message could not be stored; please send it again.", code="busy")
+
+
+def queue_message(
+    caller: WidgetCaller,
+    session_id: str | None,
+    body: MessageIn,
+    queue: Any,
+    *,
+    request: RequestMeta,
+    metering: Metering,
+) -> QueuedOut:
+    """Store the user's message first (never lost) and count it, then queue the turn; a failed send marks it
+    failed and gives the count back."""
     if len(body.content) > MAX_MESSAGE_CHARS:
         raise PayloadTooLarge(f"A message is at most {MAX_MESSAGE_CHARS} characters.", code="content_too_large")
     _check_context(body.context)
-    if not session_id or repo.get_session(session_id, caller.deployment_key) is None:
-        raise NotFound("Unknown session.", code="session_not_found")
+    session = own_session(caller, session_id)
+    assert session_id is not None
     now = utc_now()
     item = MessageItem(
         session_id,
@@ -101,8 +246,8 @@ def queue_message(caller: WidgetCaller, session_id: str | None, body: MessageIn,
         updated_at=now,
     )
     depth_of_queue = queue.depth_later()  # overlaps the write: one round trip less on the hot path
-    turn, created = repo.put_user_message(item)
-    if not created:  # an idempotent retry: report the first one as it stands
+    turn, admission = _store_turn(caller, session, item, request, metering)
+    if admission is None:  # an idempotent retry: report the first one as it stands
         return QueuedOut(message_id=turn.message_id, session_id=session_id, status=turn.status, position=1)
     try:
         depth = depth_of_queue()
@@ -110,12 +255,15 @@ def queue_message(caller: WidgetCaller, session_id: str | None, body: MessageIn,
     except Exception as exc:
         message = "The message could not be queued; please send it again."
         repo.mark_failed(session_id, turn.message_id, "queue_unavailable", message, final=True, only_if=("queued",))
+        admission.refund()
         raise Unavailable(message, code="queue_unavailable") from exc
     return QueuedOut(message_id=turn.message_id, session_id=session_id, status="queued", position=depth + 1)
 
 
 def _own_message(caller: WidgetCaller, message_id: str) -> MessageItem:
     session_id = session_of(message_id)
+    if caller.session_id and session_id != caller.session_id:
+        raise NotFound("Unknown message.", code="message_not_found")
     item = repo.get_message(session_id, message_id) if session_id else None
     if item is None or item.deployment_key != caller.deployment_key:
         raise NotFound("Unknown message.", code="message_not_found")
@@ -153,8 +301,7 @@ def message_status(caller: WidgetCaller, message_id: str) -> StatusOut:
 
 def session_history(caller: WidgetCaller, session_id: str) -> HistoryOut:
     """Each turn as the user's message, then the assistant's reply once there is one."""
-    if repo.get_session(session_id, caller.deployment_key) is None:
-        raise NotFound("Unknown session.", code="session_not_found")
+    own_session(caller, session_id)
     out: list[HistoryMessage] = []
     for turn in repo.session_messages(session_id):
         out.append(
