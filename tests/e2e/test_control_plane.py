@@ -29,7 +29,8 @@ def test_the_seeded_journey_is_ready(local_stack: RunningStack) -> None:
     ebp = local_stack.demo["editor_api_key"]
     deployments = api(local_stack, "GET", "/api/editor/deployments", key=ebp)
     assert deployments.status_code == 200, deployments.text
-    assert [d["deployment_key"] for d in deployments.json()["data"]["items"]] == [local_stack.demo["deployment_key"]]
+    keys = {d["deployment_key"] for d in deployments.json()["data"]["items"]}
+    assert keys == {local_stack.demo["deployment_key"], local_stack.demo["limited_deployment_key"]}
     artisans = api(local_stack, "GET", "/api/editor/artisans", key=ebp).json()["data"]["items"]
     assert [(a["external_id"], a["name"]) for a in artisans] == [("DUR-001", "Durant Peinture")]
     # And the demo share link and artisan token work

@@ -69,11 +69,20 @@ def test_the_monthly_reset_can_be_triggered_locally_and_is_idempotent(local_stac
     assert again["data"]["payload"]["month"] == first["data"]["payload"]["month"]
 
 
-def test_usage_routes_refuse_without_the_api_key_authorizers_context(local_stack: RunningStack) -> None:
-    # The routes wait for issue 5's authorizer (placeholder wiring): until then nothing is exposed
+def test_usage_routes_behind_the_api_key_authorizer(local_stack: RunningStack) -> None:
+    editor, admin = local_stack.demo["editor_api_key"], local_stack.demo["admin_api_key"]
+
+    def get(path: str, key: str | None) -> requests.Response:
+        return local_stack.call("GET", path, origin=None, key=None, headers={"X-API-Key": key} if key else {})
+
+    # The editor reads its own usage; the admin reads any editor's
+    own = get("/api/editor/usage", editor)
+    assert own.status_code == 200, own.text
+    assert (own.json()["data"]["editor_id"], own.json()["data"]["plan"]) == ("usr_ebp", "pro")
+    assert get("/api/admin/editors/usr_ebp/usage", admin).status_code == 200
+    # An editor on the admin route is refused (403); no key at all is the gateway's 401
+    assert get("/api/admin/editors/usr_ebp/usage", editor).status_code == 403
     for path in ("/api/editor/usage", "/api/admin/editors/usr_ebp/usage"):
-        resp = local_stack.call(
-            "GET", path, origin=None, key=None, headers={"X-Api-Key": local_stack.demo["editor_api_key"]}
-        )
+        resp = get(path, None)
         assert resp.status_code == 401, resp.text
         assert resp.json()["success"] is False

@@ -246,8 +246,11 @@ def _admit(now: datetime, lim: limits.Limits, link: limits.LinkQuota | None = No
 def test_a_links_cap_comes_from_its_permissions(world: World) -> None:
     from aimanager.dal.tables import UserEditorLinkItem
 
-    UserEditorLinkItem("lnk_9", artisan_id="usr_art", editor_id="usr_ebp", permissions={"max_sessions_month": 7}).save()
-    UserEditorLinkItem("lnk_8", artisan_id="usr_art2", editor_id="usr_ebp").save()
+    linked = {"editor_id": "usr_ebp", "linked_at": "2026-11-01T00:00:00Z"}  # the link's required fields
+    UserEditorLinkItem(
+        "lnk_9", artisan_id="usr_art", external_id="A-9", permissions={"max_sessions_month": 7}, **linked
+    ).save()
+    UserEditorLinkItem("lnk_8", artisan_id="usr_art2", external_id="A-8", **linked).save()
     assert limits.link_quota_for("lnk_9") == limits.LinkQuota("lnk_9", 7)
     assert limits.link_quota_for("lnk_8") == limits.LinkQuota("lnk_8", None)
     assert limits.link_quota_for("lnk_unknown") is None
