@@ -246,11 +246,16 @@ def _admit(now: datetime, lim: limits.Limits, link: limits.LinkQuota | None = No
 def test_a_links_cap_comes_from_its_permissions(world: World) -> None:
     from aimanager.dal.tables import UserEditorLinkItem
 
-    linked = {"editor_id": "usr_ebp", "linked_at": "2026-11-01T00:00:00Z"}  # the link's required fields
+    at = "2026-11-01T00:00:00Z"  # the link's required fields: external_id, linked_at
     UserEditorLinkItem(
-        "lnk_9", artisan_id="usr_art", external_id="A-9", permissions={"max_sessions_month": 7}, **linked
+        "lnk_9",
+        artisan_id="usr_art",
+        editor_id="usr_ebp",
+        external_id="A-9",
+        linked_at=at,
+        permissions={"max_sessions_month": 7},
     ).save()
-    UserEditorLinkItem("lnk_8", artisan_id="usr_art2", external_id="A-8", **linked).save()
+    UserEditorLinkItem("lnk_8", artisan_id="usr_art2", editor_id="usr_ebp", external_id="A-8", linked_at=at).save()
     assert limits.link_quota_for("lnk_9") == limits.LinkQuota("lnk_9", 7)
     assert limits.link_quota_for("lnk_8") == limits.LinkQuota("lnk_8", None)
     assert limits.link_quota_for("lnk_unknown") is None
