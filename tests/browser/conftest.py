@@ -199,5 +199,20 @@ def write_answered_turn(stack: RunningStack, session_id: str, question: str, rep
 def mint_share_link(stack: RunningStack, *, ttl_s: int = 3600, purpose: str = "share_link") -> tuple[str, str]:
     """(token, session_id): a share link as the editor API will mint it, for a session written here."""
     session_id = write_session(stack)
-    claims = {"jti": secrets.token_hex(8), "deployment_key": stack.demo["deployment_key"], "session_id": session_id}
-    return sign(signing_secret(stack), purpose, claims, ttl_s, int(time.time())), session_id
+    jti, issued = secrets.token_hex(8), int(time.time())
+    claims = {"jti": jti, "deployment_key": stack.demo["deployment_key"], "session_id": session_id}
+    _aws(stack, "dynamodb").put_item(  # the link's record, checked on every use (revocation)
+        TableName=table_name(stack, "ShareLinksTable"),
+        Item={
+            "jti": {"S": jti},
+            "session_id": {"S": session_id},
+            "deployment_key": {"S": stack.demo["deployment_key"]},
+            "editor_id": {"S": "usr_ebp"},
+            "artisan_id": {"S": "usr_durant"},
+            "link_id": {"S": "lnk_ebp_durant"},
+            "expires_at": {"S": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(issued + ttl_s))},
+            "expires_ttl": {"N": str(issued + ttl_s)},
+            "created_at": {"S": utc_now()},
+        },
+    )
+    return sign(signing_secret(stack), purpose, claims, ttl_s, issued), session_id

@@ -137,3 +137,22 @@ def test_refusals_over_http(
     resp = requests.request(method, f"{local_stack.url}{path}", headers=headers, timeout=30)
     assert resp.status_code == status, resp.text
     assert resp.json()["success"] is False
+
+
+def test_a_share_link_opens_its_page_until_it_is_revoked(local_stack: RunningStack) -> None:
+    ebp = local_stack.demo["editor_api_key"]
+    # The seeded link of Durant Peinture opens its page
+    assert requests.get(local_stack.demo["share_link_url"], timeout=30).status_code == 200
+    # EBP creates a link, which opens; once revoked, the same URL is a 401 at once
+    link = api(
+        local_stack,
+        "POST",
+        "/api/editor/sessions/create-link",
+        key=ebp,
+        json={"deployment_key": local_stack.demo["deployment_key"], "artisan_external_id": "DUR-001"},
+    )
+    assert link.status_code == 201, link.text
+    url, link_id = link.json()["data"]["url"], link.json()["data"]["link_id"]
+    assert requests.get(url, timeout=30).status_code == 200
+    assert api(local_stack, "DELETE", f"/api/editor/sessions/links/{link_id}", key=ebp).status_code == 200
+    assert requests.get(url, timeout=30).status_code == 401

@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 
 from aimanager.adapters.secrets import signing_secret
+from aimanager.dal.tables import ShareLinkItem
 from aimanager.domain.tokens import sign, verify
+from aimanager.ids import utc_now
 from aimanager.models.agent import AllowedDomain
 from aimanager.services.authorize import FRAME_TOKEN_PURPOSE
 from tests.conftest import load_event
@@ -123,7 +125,20 @@ def share_token(
     session_id: str, *, purpose: str = "share_link", ttl_s: int = 3600, key: str = DEMO_KEY, age_s: int = 0
 ) -> str:
     claims = {"jti": "j1", "deployment_key": key, "session_id": session_id}
-    return sign(signing_secret(), purpose, claims, ttl_s, int(time.time()) - age_s)
+    issued = int(time.time()) - age_s
+    expires = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(issued + ttl_s))
+    ShareLinkItem(  # the record the editor API writes with every link (issue 5): checked on every use
+        "j1",
+        session_id=session_id,
+        deployment_key=key,
+        editor_id="usr_ebp",
+        artisan_id="usr_durant",
+        link_id="lnk_1",
+        expires_at=expires,
+        expires_ttl=issued + ttl_s,
+        created_at=utc_now(),
+    ).save()
+    return sign(signing_secret(), purpose, claims, ttl_s, issued)
 
 
 def test_a_share_link_opens_its_session_full_screen_and_never_framed(world: World) -> None:
@@ -182,3 +197,13 @@ def test_assets_are_served_by_name_from_a_closed_list(world: World) -> None:
         event["pathParameters"] = {"name": name}
         event["path"] = f"/widget/v1/assets/{name}"
         assert handler(event, Ctx())["statusCode"] == 404, name
+
+
+def test_a_revoked_share_link_gets_a_401_page_at_once(world: World) -> None:
+    session_id = body(init_session())["data"]["session_id"]
+    token = share_token(session_id)
+    assert get_share(token)["statusCode"] == 200
+    ShareLinkItem("j1").update(actions=[ShareLinkItem.revoked_at.set(utc_now())])  # DELETE .../links/{link_id}
+    resp = get_share(token)
+    assert resp["statusCode"] == 401
+    assert page_config(resp)["err"] == "invalid_share_token"

@@ -19,6 +19,7 @@ from aimanager.adapters.secrets import signing_secret
 from aimanager.dal import repositories as repo
 from aimanager.domain.origins import frame_ancestors, host_from_url, is_host_allowed
 from aimanager.domain.tokens import InvalidToken, sign, verify
+from aimanager.errors import Unauthorized
 from aimanager.observability import logger
 from aimanager.services.authorize import FRAME_TOKEN_PURPOSE
 
@@ -164,6 +165,18 @@ def share_page(settings: PageSettings, *, token: str, locale: str | None, now: i
             ancestors=["'none'"],
         )
     key, session_id = str(claims.get("deployment_key") or ""), str(claims.get("session_id") or "")
+    try:  # the link's record (ShareLinksTable, by jti): a revoked or unknown link is refused here and now
+        from aimanager.services.share_links import assert_share_link_active
+
+        assert_share_link_active(str(claims.get("jti") or "") or "missing", now=at)
+    except Unauthorized:
+        return _render(
+            settings,
+            {**base, "err": "invalid_share_token"},
+            status=401,
+            assets="../widget/v1/assets",
+            ancestors=["'none'"],
+        )
     record = repo.get_deployment(key) if key else None
     session = repo.get_session(session_id, key) if record is not None and session_id else None
     if record is None or not record.view.is_active or session is None:
