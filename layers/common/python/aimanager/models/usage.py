@@ -7,8 +7,8 @@ from pydantic import BaseModel
 
 class Metric(BaseModel):
     used: int
-    limit: int | None  # None = unlimited
-    percent: float | None
+    limit: int | None = None  # None = unlimited
+    percent: float | None = None
 
 
 class DayPoint(BaseModel):
@@ -21,12 +21,12 @@ class DeploymentUsage(BaseModel):
     deployment_key: str
     name: str
     is_active: bool
-    max_sessions_day: int | None
-    max_messages_day: int | None
+    max_sessions_day: int | None = None
+    max_messages_day: int | None = None
     rate_limit_per_ip: int
     sessions_count: int  # lifetime
     messages_count: int
-    last_activity_at: str | None
+    last_activity_at: str | None = None
     today: DayPoint
     daily: list[DayPoint]  # the last 30 UTC days, oldest first
 
@@ -40,7 +40,7 @@ class UsageOut(BaseModel):
     messages: Metric
     deployments: Metric
     alerts: list[str]  # thresholds alerted this month, e.g. "sessions:80"
-    last_activity_at: str | None
+    last_activity_at: str | None = None
     by_deployment: list[DeploymentUsage]
 
 
