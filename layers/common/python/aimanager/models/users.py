@@ -61,9 +61,9 @@ class UserUpdate(QuotaFields):
 
 
 class Limits(BaseModel):
-    max_deployments: int | None
-    max_sessions_month: int | None
-    max_messages_month: int | None
+    max_deployments: int | None = None  # None = unlimited (enterprise)
+    max_sessions_month: int | None = None  # None = unlimited (enterprise)
+    max_messages_month: int | None = None  # None = unlimited (enterprise)
 
 
 class UserOut(BaseModel):
