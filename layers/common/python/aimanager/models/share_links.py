@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel, Field
 
 from aimanager.models.artisans import EXTERNAL_ID
-from aimanager.models.widget import StrictModel
+from aimanager.models.widget import Context, StrictModel
 
 
 class CreateLinkIn(StrictModel):
     deployment_key: str = Field(min_length=1, max_length=64)
     artisan_external_id: str = Field(min_length=1, max_length=100, pattern=EXTERNAL_ID)
-    context: dict[str, Any] | None = Field(default=None, description="At most 4 KB of JSON, given to the agent.")
+    context: Context = Field(default=None, description="At most 4 KB of JSON, given to the agent.")
     expires_in: int = Field(default=7 * 86400, ge=60, le=30 * 86400, description="Seconds, 1 min to 30 days.")
 
 

@@ -2,9 +2,37 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import math
+from decimal import Decimal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+
+def _storable(value: Any) -> None:
+    """A number DynamoDB can store: finite, at most 38 digits, magnitude 1e-130 to 1e126 (else it is refused)."""
+    if isinstance(value, dict):
+        for item in value.values():
+            _storable(item)
+    elif isinstance(value, list):
+        for item in value:
+            _storable(item)
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError("numbers must be finite")
+        number = Decimal(str(value))
+        if number != 0 and not (-130 <= number.adjusted() < 126) or len(number.as_tuple().digits) > 38:
+            raise ValueError("a number is out of the storable range (1e-130 to 1e126, 38 digits)")
+
+
+def _storable_context(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    if value is not None:
+        _storable(value)
+    return value
+
+
+# A free-form context (widget, share links): JSON whose numbers the session table can store.
+Context = Annotated[dict[str, Any] | None, AfterValidator(_storable_context)]
 
 MessageStatus = Literal["queued", "processing", "completed", "failed"]
 
@@ -18,13 +46,13 @@ class StrictModel(BaseModel):
 class InitIn(StrictModel):
     deployment_key: str | None = Field(default=None, max_length=64, description="Or the X-Deployment-Key header.")
     session_id: str | None = Field(default=None, max_length=64, description="Resume this session if it is ours.")
-    context: dict[str, Any] | None = None
+    context: Context = None
     locale: Literal["fr", "en"] | None = None
 
 
 class MessageIn(StrictModel):
     content: str = Field(min_length=1, description="The user's message (at most 4000 characters, else 413).")
-    context: dict[str, Any] | None = None
+    context: Context = None
     client_message_id: str | None = Field(
         default=None,
         min_length=8,
