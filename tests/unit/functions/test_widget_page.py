@@ -150,7 +150,7 @@ def test_a_share_link_opens_its_session_full_screen_and_never_framed(world: Worl
     assert csp(resp)["frame-ancestors"] == "'none'"
     assert 'name="viewport"' in resp["body"]
     claims = verify(signing_secret(), FRAME_TOKEN_PURPOSE, config["tok"], int(time.time()))
-    assert claims == {"deployment_key": DEMO_KEY, "session_id": session_id, "exp": claims["exp"]}
+    assert claims == {"deployment_key": DEMO_KEY, "session_id": session_id, "share_jti": "j1", "exp": claims["exp"]}
 
 
 def test_a_bad_share_link_gets_a_401_page(world: World) -> None:
@@ -207,3 +207,16 @@ def test_a_revoked_share_link_gets_a_401_page_at_once(world: World) -> None:
     resp = get_share(token)
     assert resp["statusCode"] == 401
     assert page_config(resp)["err"] == "invalid_share_token"
+
+
+def test_a_revoked_share_link_stops_the_open_page_on_its_next_widget_call(world: World) -> None:
+    # Given a share-link page already open, whose chat app calls the widget API with its page token
+    from tests.unit.functions.test_widget_token_auth import API_HOST, authorize, effect
+
+    session_id = body(init_session())["data"]["session_id"]
+    page_token = page_config(get_share(share_token(session_id)))["tok"]
+    assert effect(authorize(page_token, origin=f"https://{API_HOST}")) == "Allow"
+    # When the editor revokes the link
+    ShareLinkItem("j1").update(actions=[ShareLinkItem.revoked_at.set(utc_now())])
+    # Then the page's next call is refused (401), though its page token has hours left
+    assert authorize(page_token, origin=f"https://{API_HOST}") == "Unauthorized"

@@ -94,6 +94,10 @@ def authorize_widget(
         if claims.get("origin"):
             host, origin_value = host_from_url(str(claims["origin"])), str(claims["origin"])
             refusal["origin"] = origin_value
+        if "share_jti" in claims:  # a share-link page: its link must still be active, whatever the page token says
+            from aimanager.services.share_links import assert_share_link_active
+
+            assert_share_link_active(str(claims["share_jti"]) or "missing")
     pinned = str(claims["session_id"]) if claims.get("session_id") else None
     # A share-link page (a pinned session, no host site) is the one case with no allowlist check.
     if pinned is None and not is_host_allowed(host, record.domains):

@@ -188,7 +188,8 @@ def share_page(settings: PageSettings, *, token: str, locale: str | None, now: i
             ancestors=["'none'"],
         )
     ttl = max(1, min(FRAME_TOKEN_TTL_S, int(claims["exp"]) - at))
-    frame_claims = {"deployment_key": key, "session_id": session_id}
+    # The link travels on: every widget call of this page checks it is still active (revocation wins at once).
+    frame_claims = {"deployment_key": key, "session_id": session_id, "share_jti": str(claims.get("jti") or "")}
     config = {**base, "k": key, "sid": session_id}
     config["tok"] = sign(signing_secret(), FRAME_TOKEN_PURPOSE, frame_claims, ttl, at)
     return _render(settings, config, status=200, assets="../widget/v1/assets", ancestors=["'none'"])
