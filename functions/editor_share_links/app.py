@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from aimanager.adapters.events import EventBusPublisher
 from aimanager.adapters.secrets import signing_secret
 from aimanager.dal.tables import bind_tables
 from aimanager.http.api import resolve, rest_resolver
@@ -23,6 +24,8 @@ from aimanager.settings import get_settings
 settings = get_settings()
 bind_tables(settings)
 app = rest_resolver()
+# Quota alerts of the sessions a share link opens (they count like widget sessions).
+bus = EventBusPublisher(settings.event_bus_name) if settings.event_bus_name else None
 # The permission each route needs (§17.4), checked before anything else; a route not listed is refused.
 PERMISSIONS = {
     ("POST", "/api/editor/sessions/create-link"): "sessions.create_link",
@@ -59,10 +62,12 @@ def _base_url() -> str:
         e404="Unknown deployment or artisan",
         e409="The deployment is paused",
         e413="Context over 4 KB",
+        e429="A quota is reached (deployment_daily_quota, editor_monthly_quota, link_monthly_quota): the session a "
+        "link opens counts like a widget session; Retry-After and RateLimit say until when",
     ),
 )
 def create_link(body: Annotated[CreateLinkIn, Body()]) -> Response[str]:
-    return ok(share_links.create_link(_editor(), body, signing_secret(), _base_url()), status=201)
+    return ok(share_links.create_link(_editor(), body, signing_secret(), _base_url(), bus=bus), status=201)
 
 
 @app.delete(

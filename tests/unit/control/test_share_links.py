@@ -184,3 +184,26 @@ def test_a_context_number_the_session_table_cannot_store_is_a_422(cast: Cast, nu
     reply = create_link(cast, context={"surface": number})
     assert (reply.status, reply.code) == (422, "validation_error")
     assert "'context'" in reply.message
+
+
+def test_share_link_sessions_count_against_the_links_own_monthly_cap(cast: Cast) -> None:
+    # Given Durant's link at EBP capped at 2 sessions a month (§15.2A permissions.max_sessions_month)
+    from datetime import UTC, datetime
+
+    from aimanager.dal.tables import UsageItem, UserEditorLinkItem
+    from aimanager.services.limits import editor_month_key, link_month_key
+
+    durant = create_durant(cast)
+    UserEditorLinkItem(durant["link_id"]).update(
+        actions=[UserEditorLinkItem.permissions.set({"can_create_sessions": True, "max_sessions_month": 2})]
+    )
+    # When EBP creates three links for him
+    replies = [create_link(cast) for _ in range(3)]
+    # Then two open sessions and the third is refused by the link's quota, writing nothing
+    assert [r.status for r in replies] == [201, 201, 429], [r.body for r in replies]
+    assert replies[2].code == "link_monthly_quota"
+    month = datetime.now(UTC).strftime("%Y-%m")
+    assert UsageItem.get(link_month_key(durant["link_id"], month)).sessions == 2
+    # And the editor's monthly counter (billing) saw the same two sessions
+    assert UsageItem.get(editor_month_key("usr_ebp", month)).sessions == 2
+    assert sum(1 for s in SessionItem.scan() if s.link_id == durant["link_id"]) == 2

@@ -135,17 +135,21 @@ class _Check:
 
 
 def _checks(
-    kind: Kind, deployment_key: str, ip: str, lim: Limits, now: datetime, stamp: str, link: LinkQuota | None
+    kind: Kind, deployment_key: str, ip: str | None, lim: Limits, now: datetime, stamp: str, link: LinkQuota | None
 ) -> list[_Check]:
     day, month = rules.day_window(now), rules.month_window(now)
     C = usage.Counter
-    checks = [
-        _Check(
-            C(ip_key(deployment_key, ip, now), "requests", lim.rate_limit_per_ip, rules.expires_at("minute", now)),
-            rules.RATE_LIMITED,
-            "per-ip",
-            "minute",
-        ),
+    checks = []
+    if ip is not None:  # widget requests; an editor's server-side call (a share link) has no end-user IP to limit
+        checks.append(
+            _Check(
+                C(ip_key(deployment_key, ip, now), "requests", lim.rate_limit_per_ip, rules.expires_at("minute", now)),
+                rules.RATE_LIMITED,
+                "per-ip",
+                "minute",
+            )
+        )
+    checks += [
         _Check(
             C(deployment_day_key(deployment_key, day), kind, lim.daily(kind), rules.expires_at("day", now), stamp),
             rules.DEPLOYMENT_DAILY_QUOTA,
@@ -211,7 +215,7 @@ def admit(
     kind: Kind,
     *,
     deployment_key: str,
-    ip: str,
+    ip: str | None,
     lim: Limits,
     writes: Sequence[usage.Write],
     now: datetime,

@@ -15,12 +15,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from aimanager.dal import accounts, deployment_store
+from aimanager.adapters.events import EventPublisher
+from aimanager.dal import accounts, deployment_store, usage
 from aimanager.dal.tables import SessionItem, ShareLinkItem
 from aimanager.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, Unauthorized
 from aimanager.ids import new_session_id, utc_now
 from aimanager.models.share_links import CreateLinkIn, RevokedOut, ShareLinkOut
 from aimanager.observability import logger
+from aimanager.services import limits
 from aimanager.settings import MAX_CONTEXT_BYTES
 
 PURPOSE = "share_link"
@@ -50,8 +52,13 @@ def _iso(epoch_s: float) -> str:
     return datetime.fromtimestamp(epoch_s, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def create_link(editor_id: str, body: CreateLinkIn, secret: bytes, base_url: str) -> ShareLinkOut:
-    """§15.2B: the editor's deployment, the editor's artisan (by external id), a new session and its token."""
+def create_link(
+    editor_id: str, body: CreateLinkIn, secret: bytes, base_url: str, *, bus: EventPublisher | None = None
+) -> ShareLinkOut:
+    """§15.2B: the editor's deployment, the editor's artisan (by external id), a new session and its token.
+
+    The session is counted like a widget session (deployment day, editor month, and the artisan link's own
+    `max_sessions_month`), in the same transaction that writes it: a refused link writes nothing (429)."""
     from aimanager.domain.tokens import sign
 
     if body.context is not None and len(json.dumps(body.context, ensure_ascii=False).encode()) > MAX_CONTEXT_BYTES:
@@ -103,7 +110,20 @@ def create_link(editor_id: str, body: CreateLinkIn, secret: bytes, base_url: str
         expires_ttl=now + body.expires_in + RECORD_GRACE_S,
         created_at=created,
     )
-    accounts.create_share_session(session, record)
+    lim = limits.limits_for(deployment.deployment_key, editor_id, deployment.agent_id)
+    limits.admit(
+        "sessions",
+        deployment_key=deployment.deployment_key,
+        ip=None,
+        lim=lim,
+        writes=[
+            usage.Write(session, SessionItem.session_id.does_not_exist()),
+            usage.Write(record, ShareLinkItem.jti.does_not_exist()),
+        ],
+        now=datetime.fromtimestamp(now, UTC),
+        link=limits.link_quota_for(link.link_id),
+        bus=bus,
+    )
     return ShareLinkOut(
         link_id=jti,
         session_id=session_id,
