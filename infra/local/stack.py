@@ -181,6 +181,7 @@ class LocalStack:
             (tables.UniqueItem, "UniquenessTable"),
             (tables.ShareLinkItem, "ShareLinksTable"),
             (tables.LinkCodeItem, "LinkCodesTable"),
+            (tables.UsageItem, "UsageTable"),  # a seeded share link is counted like any other
         ):
             model.Meta.table_name = self.stack.refs[logical_id]
         # The demo share link and artisan token are signed with the stack's own secret, as the functions do.
