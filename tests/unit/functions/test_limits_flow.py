@@ -14,6 +14,7 @@ import pytest
 
 from aimanager.dal import usage
 from aimanager.dal.tables import DeploymentItem, MessageItem, SessionItem, UserItem
+from aimanager.domain import events
 from aimanager.errors import QuotaExceeded
 from aimanager.ids import utc_now
 from aimanager.models.agent import AllowedDomain
@@ -317,13 +318,18 @@ def test_quota_alerts_are_sent_once_per_threshold_per_month(world: World) -> Non
     for _ in range(10):
         _admit(now, _lim(10), bus=bus)
     # Then exactly one event at 80 %, one at 90 % and one quota.exceeded at 100 %
-    assert [(t, d["threshold"], d["used"]) for t, d in bus.events] == [
-        ("quota.warning", 80, 8),
-        ("quota.warning", 90, 9),
-        ("quota.exceeded", 100, 10),
+    assert [(t, d["data"]["threshold"], d["data"]["used"]) for t, d in bus.events] == [
+        ("quota.warning.v1", 80, 8),
+        ("quota.warning.v1", 90, 9),
+        ("quota.exceeded.v1", 100, 10),
     ]
-    assert bus.events[0][1] | {"used": 8} == {
-        "editor_id": "usr_x",
+    first = bus.events[0][1]
+    assert (first["event"], first["editor_id"], first["id"]) == (
+        "quota.warning",
+        "usr_x",
+        events.event_id("quota.warning", "usr_x", "2026-11", "sessions:80"),
+    )
+    assert first["data"] == {
         "metric": "sessions",
         "threshold": 80,
         "used": 8,
@@ -338,7 +344,7 @@ def test_quota_alerts_are_sent_once_per_threshold_per_month(world: World) -> Non
     # And the next month alerts again from scratch
     for _ in range(8):
         _admit(datetime(2026, 12, 2, tzinfo=UTC), _lim(10), bus=bus)
-    assert [(d["month"], d["threshold"]) for _, d in bus.events[3:]] == [("2026-12", 80)]
+    assert [(d["data"]["month"], d["data"]["threshold"]) for _, d in bus.events[3:]] == [("2026-12", 80)]
 
 
 def test_an_alert_the_bus_refused_is_sent_by_the_next_request(world: World) -> None:
@@ -350,7 +356,7 @@ def test_an_alert_the_bus_refused_is_sent_by_the_next_request(world: World) -> N
     _admit(now, _lim(10), bus=bus)  # 8/10: the bus is down, the request still succeeds
     bus.fail = False
     _admit(now, _lim(10), bus=bus)  # 9/10: 80 % (late) and 90 %
-    assert [d["threshold"] for _, d in bus.events] == [80, 90]
+    assert [d["data"]["threshold"] for _, d in bus.events] == [80, 90]
 
 
 def test_alerts_reach_the_event_bus(world: World) -> None:
@@ -369,4 +375,4 @@ def test_alerts_reach_the_event_bus(world: World) -> None:
     # Then quota.exceeded (and the warnings it crossed) are on the bus
     got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
     kinds = sorted(json.loads(m["Body"])["detail-type"] for m in got)
-    assert kinds == ["quota.exceeded", "quota.warning", "quota.warning"]
+    assert kinds == ["quota.exceeded.v1", "quota.warning.v1", "quota.warning.v1"]

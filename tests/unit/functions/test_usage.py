@@ -149,7 +149,7 @@ def test_after_the_reset_alerts_start_again_from_zero(world: World) -> None:
         events: list[str] = []
 
         def publish(self, detail_type: str, detail: dict[str, Any]) -> None:
-            self.events.append(f"{detail['month']}:{detail['threshold']}")
+            self.events.append(f"{detail['data']['month']}:{detail['data']['threshold']}")
 
     bus = Bus()
     lim = limits.Limits("usr_sage", 10_000, None, None, EditorLimits("starter", 5, 100, 1))

@@ -17,8 +17,10 @@ from aimanager.adapters.events import EventPublisher
 from aimanager.dal import repositories as repo
 from aimanager.dal import usage
 from aimanager.dal.tables import AgentItem, DeploymentItem, UserItem
+from aimanager.domain import events
 from aimanager.domain import limits as rules
 from aimanager.errors import QuotaExceeded, Unavailable
+from aimanager.ids import utc_now
 from aimanager.observability import logger
 
 Kind = Literal["sessions", "messages"]
@@ -266,22 +268,18 @@ def check_alerts(
         flag = f"{kind}:{threshold}"
         if not usage.mark_alerted(pk, flag):
             continue  # another request got there first
-        detail = {
-            "editor_id": editor_id,
-            "metric": kind,
-            "threshold": threshold,
-            "used": used,
-            "limit": limit,
-            "plan": plan,
-            "month": month,
-        }
+        name = rules.alert_event_type(threshold)
+        data = {"metric": kind, "threshold": threshold, "used": used, "limit": limit, "plan": plan, "month": month}
+        detail = events.envelope(
+            name, subject=(editor_id, month, flag), created_at=utc_now(), editor_id=editor_id, data=data
+        )
         try:
-            bus.publish(rules.alert_event_type(threshold), detail)
+            bus.publish(events.event_type(name).detail_type, detail)
         except Exception:
-            logger.exception("quota alert not sent; the next request retries it", extra=detail)
+            logger.exception("quota alert not sent; the next request retries it", extra=data)
             usage.unmark_alerted(pk, flag)
             continue
-        logger.info("quota alert sent", extra=detail)
+        logger.info("quota alert sent", extra={"editor_id": editor_id, **data})
         sent.append(threshold)
     return sent
 
