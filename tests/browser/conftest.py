@@ -158,8 +158,8 @@ def signing_secret(stack: RunningStack) -> bytes:
     return str(sm.get_secret_value(SecretId=arn)["SecretString"]).encode()
 
 
-def write_session(stack: RunningStack) -> str:
-    """A session of the demo deployment, as the share-link API (issue 5) writes one."""
+def write_session(stack: RunningStack, share_jti: str) -> str:
+    """A session of the demo deployment, as the share-link API writes one (it names the link that opened it)."""
     session_id, now = new_session_id(), utc_now()
     _aws(stack, "dynamodb").put_item(
         TableName=table_name(stack, "SessionsTable"),
@@ -168,6 +168,7 @@ def write_session(stack: RunningStack) -> str:
             "deployment_key": {"S": stack.demo["deployment_key"]},
             "agent_id": {"S": "agt_expert_btp"},
             "editor_id": {"S": "usr_ebp"},
+            "share_jti": {"S": share_jti},
             "created_at": {"S": now},
             "last_activity_at": {"S": now},
         },
@@ -198,8 +199,8 @@ def write_answered_turn(stack: RunningStack, session_id: str, question: str, rep
 
 def mint_share_link(stack: RunningStack, *, ttl_s: int = 3600, purpose: str = "share_link") -> tuple[str, str]:
     """(token, session_id): a share link as the editor API will mint it, for a session written here."""
-    session_id = write_session(stack)
     jti, issued = secrets.token_hex(8), int(time.time())
+    session_id = write_session(stack, jti)
     claims = {"jti": jti, "deployment_key": stack.demo["deployment_key"], "session_id": session_id}
     _aws(stack, "dynamodb").put_item(  # the link's record, checked on every use (revocation)
         TableName=table_name(stack, "ShareLinksTable"),

@@ -397,3 +397,46 @@ def test_the_widget_works_from_the_keyboard_with_aria_roles(context: BrowserCont
     page.keyboard.press("Escape")
     page.wait_for_function("() => document.activeElement && document.activeElement.classList.contains('aimw-b')")
     assert page.locator(".aimw iframe").is_hidden()
+
+
+def test_a_chat_app_url_with_an_attackers_session_opened_top_level_is_refused(
+    context: BrowserContext, stack: RunningStack
+) -> None:
+    # Given a session the attacker opened (and reads with curl), and a chat-app URL naming it in #s=
+    attacker = stack.call("POST", "/api/widget/v1/init", json={}).json()["data"]["session_id"]
+    port = stack.url.rsplit(":", 1)[1]
+    url = f"{stack.url}/widget/v1/frame?k={stack.demo['deployment_key']}&o=http%3A%2F%2Flocalhost%3A{port}#s={attacker}"
+    page = context.new_page()
+    api_calls: list[str] = []
+    page.on("request", lambda r: api_calls.append(r.url) if "/api/widget/v1/" in r.url else None)
+    # When the victim opens it as a page (a link in an email: top level, no Referer)
+    resp = page.goto(url)
+    page.wait_for_timeout(1000)
+    # Then the chat app is not served, no session is resumed, and nothing typed could reach the attacker
+    assert resp is not None and resp.status == 403
+    assert page.evaluate(CONFIG) == {"err": "framed_only", "tok": None}
+    assert page.locator("textarea").is_disabled()
+    assert not [u for u in api_calls if "/init" in u]
+    history = stack.call("GET", f"/api/widget/v1/session/{attacker}/messages").json()["data"]["messages"]
+    assert history == []
+
+
+def test_a_session_of_another_site_handed_to_the_widget_is_not_resumed(
+    context: BrowserContext, stack: RunningStack
+) -> None:
+    # Given a session opened for another allowed site of the deployment (127.0.0.1, as a forged curl would)
+    foreign = stack.call("POST", "/api/widget/v1/init", origin="http://127.0.0.1:8080", json={}).json()["data"][
+        "session_id"
+    ]
+    # And the demo host page (localhost) made to hand it to the widget (what the loader keeps for it)
+    page = context.new_page()
+    page.goto(demo_url(stack))
+    key = stack.demo["deployment_key"]
+    page.evaluate(f"() => localStorage.setItem('aim:s:{key}', '{foreign}')")
+    page.reload()
+    page.wait_for_function("() => !!window.AiManagerWidget")
+    page.click(".aimw-b")
+    page.frame_locator(".aimw iframe").locator("main[aria-busy=false]").wait_for(timeout=30_000)
+    # Then the widget opened a session of its own instead of resuming the foreign one
+    mine = _session_of(page)
+    assert mine and mine != foreign

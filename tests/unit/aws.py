@@ -17,7 +17,7 @@ from moto import mock_aws
 
 from aimanager.adapters.secrets import forget_signing_secret
 from aimanager.dal import repositories as repo
-from aimanager.dal.tables import AgentItem, DeploymentItem, bind_tables
+from aimanager.dal.tables import AgentItem, DeploymentItem, UserItem, bind_tables
 from aimanager.ids import utc_now
 from aimanager.models.agent import AllowedDomain
 from aimanager.services import authorize, limits
@@ -141,10 +141,23 @@ def seed_deployment(
         "created_at": utc_now(),
     }
     fields.update(overrides)
+    _ensure_editor(editor_id)
     repo.save_deployment(
         DeploymentItem(key, **fields),
         domains if domains is not None else [AllowedDomain("app.ebp.fr"), AllowedDomain("*.ebp.fr", is_wildcard=True)],
     )
+
+
+def _ensure_editor(editor_id: str) -> None:
+    """A deployment always has its editor (an active user with role editeur), unless a test made it already."""
+    from pynamodb.exceptions import PutError
+
+    try:
+        UserItem(
+            editor_id, email=f"{editor_id}@example.fr", roles="editeur", is_active=True, created_at=utc_now()
+        ).save(condition=UserItem.user_id.does_not_exist())
+    except PutError:
+        pass  # already there, as the test wrote it
 
 
 def load_handler(name: str) -> ModuleType:

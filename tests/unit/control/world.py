@@ -122,6 +122,22 @@ class Reply:
         return str((self.body.get("error") or {}).get("message"))
 
 
+def authorize_bearer(token: str, method: str, path: str) -> dict[str, str] | None:
+    """The BearerAuthorizer's context for this token on this route, or None when it refuses (a 401)."""
+    event = copy.deepcopy(load_event("api_key_authorizer/request.json"))
+    event["headers"] = {"Authorization": f"Bearer {token}", "Host": event["headers"]["Host"]}
+    event["httpMethod"] = method
+    event["path"] = path
+    event["resource"] = resource_of(method, path)
+    try:
+        result = handler_of("api_key_authorizer").handler(event, Ctx())
+    except Exception as exc:  # API Gateway's contract: the authorizer raises "Unauthorized" for a 401
+        if str(exc) != "Unauthorized":
+            raise
+        return None
+    return dict(result["context"])
+
+
 def call(
     actor: Actor | None,
     method: str,
@@ -131,13 +147,22 @@ def call(
     query: dict[str, str] | None = None,
     raw_body: str | None = None,
 ) -> Reply:
-    """The API Gateway event the route's function gets after the API-key authorizer allowed `actor`."""
+    """The API Gateway event the route's function gets after the API-key authorizer allowed `actor`.
+
+    An artisan holding a real bearer token goes through the real authorizer, as API Gateway does: its context
+    (and its refusal, a 401 before any function runs) is the authorizer's, not the test's."""
     event = copy.deepcopy(load_event("editor_stats/stats.json"))
     event["httpMethod"] = method
     event["path"] = path
     event["resource"] = resource_of(method, path)
     event["requestContext"]["httpMethod"] = method
-    event["requestContext"]["authorizer"] = actor.context() if actor else {}
+    context = actor.context() if actor else {}
+    if actor is not None and actor.auth == "bearer" and actor.api_key:
+        authorized = authorize_bearer(actor.api_key, method, path)
+        if authorized is None:
+            return Reply(401, {"success": False, "error": {"code": "unauthorized", "message": "Unauthorized"}})
+        context = {"principalId": actor.user_id, **authorized}
+    event["requestContext"]["authorizer"] = context
     event["queryStringParameters"] = query
     event["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()} if query else None
     event["body"] = raw_body if raw_body is not None else (json.dumps(body) if body is not None else None)
