@@ -43,6 +43,12 @@
     for (var k in extra || {}) msg[k] = extra[k];
     w.parent.postMessage(msg, C.o);
   }
+  function framedByHost() { // our parent is the host site the page was served for (ancestorOrigins, else Referer)
+    if (!framed || !C.o) return false;
+    var a = w.location.ancestorOrigins;
+    if (a && a.length) return a[0] === C.o;
+    try { return !!d.referrer && new URL(d.referrer).origin === C.o; } catch (e) { return false; }
+  }
   function store(v) { try { if (v) w.localStorage.setItem(storeKey, v); else w.localStorage.removeItem(storeKey); } catch (e) { /* storage blocked */ } }
   function stored() { try { return w.localStorage.getItem(storeKey); } catch (e) { return null; } }
 
@@ -260,7 +266,7 @@
     d.querySelectorAll("[data-i18n-label]").forEach(function (n) { n.setAttribute("aria-label", L[n.getAttribute("data-i18n-label")]); });
     d.querySelectorAll("[data-i18n-title]").forEach(function (n) { n.title = L[n.getAttribute("data-i18n-title")]; });
     typing.setAttribute("aria-label", L.typing);
-    if (C.err) return stop(L[C.err === "origin_not_allowed" ? "denied" : C.err === "invalid_share_token" ? "expired" : "unavailable"], C.err);
+    if (C.err) return stop(L[C.err === "origin_not_allowed" || C.err === "framed_only" ? "denied" : C.err === "invalid_share_token" ? "expired" : "unavailable"], C.err);
     var close = $(".x");
     if (C.m === "float") { close.hidden = false; close.onclick = function () { tell("close"); }; }
     d.addEventListener("keydown", function (e) { if (e.key === "Escape" && C.m === "float") tell("close"); });
@@ -272,7 +278,10 @@
       var fit = function () { d.documentElement.style.setProperty("--vh", w.visualViewport.height + "px"); scroll(); };
       w.visualViewport.addEventListener("resize", fit); fit();
     }
-    var hashed = /^#s=([\w-]{1,64})$/.exec(w.location.hash);
+    // #s= is the host page's copy of the session id (for a frame denied its storage): honoured only inside the
+    // allowed host's frame, never on a page opened on its own (session fixation), and dropped from the URL.
+    var hashed = framedByHost() ? /^#s=([\w-]{1,64})$/.exec(w.location.hash) : null;
+    if (w.location.hash) { try { w.history.replaceState(null, "", w.location.pathname + w.location.search); } catch (e) { /* keep it */ } }
     var want = session || stored() || (hashed && hashed[1]);
     var body = { locale: C.l };
     if (want) body.session_id = want;

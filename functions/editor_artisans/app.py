@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from aimanager.adapters.events import EventBusPublisher
 from aimanager.dal.tables import bind_tables
 from aimanager.http.api import resolve, rest_resolver
 from aimanager.http.auth import api_caller
@@ -28,8 +29,11 @@ from aimanager.observability import logger
 from aimanager.services import artisans
 from aimanager.settings import get_settings
 
-bind_tables(get_settings())
+settings = get_settings()
+bind_tables(settings)
 app = rest_resolver()
+# create-and-link's `send_invitation`: an artisan.invited event for the editor's webhooks.
+bus = EventBusPublisher(settings.event_bus_name) if settings.event_bus_name else None
 # The permission each route needs (§17.4), checked before anything else; a route not listed is refused.
 PERMISSIONS = {
     ("GET", "/api/editor/artisans"): "artisans.view",
@@ -56,10 +60,12 @@ def list_artisans() -> Response[str]:
 
 @app.post(
     "/api/editor/artisans/link",
-    summary="Link an existing artisan by email",
+    summary="Invite an artisan by email",
+    description="Creates a `pending` link: it gives you nothing (no bearer, no share link, no branding) until the "
+    "artisan accepts it from its artisan API. The answer is the same whether or not the email has an account.",
     tags=["Editor"],
     responses=responses(
-        201, ArtisanLinkOut, "The link", e404="No account has this email", e409="Already linked, or external_id taken"
+        201, ArtisanLinkOut, "The pending link", e409="Already linked or invited, or external_id taken"
     ),
 )
 def link_artisan(body: Annotated[LinkArtisanIn, Body()]) -> Response[str]:
@@ -70,10 +76,16 @@ def link_artisan(body: Annotated[LinkArtisanIn, Body()]) -> Response[str]:
     "/api/editor/artisans/create-and-link",
     summary="Create an artisan and link it",
     tags=["Editor"],
-    responses=responses(201, ArtisanLinkOut, "The new artisan's link", e409="Email or external_id taken"),
+    responses=responses(
+        201,
+        ArtisanLinkOut,
+        "The new artisan's link (the same request again returns it again)",
+        e409="Email or external_id taken",
+        e503="Created, but the invitation could not be sent: send the same request again",
+    ),
 )
 def create_and_link(body: Annotated[CreateAndLinkIn, Body()]) -> Response[str]:
-    return ok(artisans.create_and_link(_editor(), body), status=201)
+    return ok(artisans.create_and_link(_editor(), body, bus=bus), status=201)
 
 
 @app.post(

@@ -72,6 +72,7 @@ def frame(
             theme=t,
             mode=m,
             source_ip=source_ip(event.raw_event),
+            fetch_dest=event.headers.get("sec-fetch-dest") or event.headers.get("Sec-Fetch-Dest"),
         )
     )
 

@@ -217,12 +217,11 @@ def _seed_artisan(now: str) -> None:
 
 
 def _artisan_access(api_url: str, deployment_key: str) -> dict[str, str]:
-    """A fresh share link for Durant on the demo deployment, and a bearer token for his own API."""
-    import time
-
+    """A fresh share link for Durant on the demo deployment, and a bearer token for his API (EBP's, as EBP's
+    software would mint it: scoped to EBP)."""
     from aimanager.adapters.secrets import signing_secret
-    from aimanager.domain.tokens import sign
     from aimanager.models.share_links import CreateLinkIn
+    from aimanager.services.artisans import issue_bearer
     from aimanager.services.share_links import create_link
 
     secret = signing_secret()
@@ -236,7 +235,7 @@ def _artisan_access(api_url: str, deployment_key: str) -> dict[str, str]:
         secret,
         api_url,
     )
-    token = sign(secret, "artisan", {"sub": ARTISAN_ID}, 86400, int(time.time()))
+    token = issue_bearer(EDITOR_ID, ARTISAN_ID, 86400, secret).access_token
     return {"share_link_url": link.url, "artisan_token": token}
 
 

@@ -49,6 +49,11 @@ def pair_guard(artisan_id: str, editor_id: str) -> str:
     return f"pair#{artisan_id}#{editor_id}"
 
 
+def invitation_guard(editor_id: str, email: str) -> str:
+    """One invitation per (editor, email), whoever the email belongs to: the same answer for every email."""
+    return f"inv#{editor_id}#{email.strip().lower()}"
+
+
 def _failed_rule(exc: TransactWriteError, rules: Sequence[str]) -> str | None:
     for reason, rule in zip(exc.cancellation_reasons, rules, strict=False):
         if reason is not None and reason.code == "ConditionalCheckFailed":
@@ -159,6 +164,80 @@ def link_ops(link: UserEditorLinkItem) -> list[tuple[str, str, Any, Any]]:
 
 def create_link(link: UserEditorLinkItem) -> None:
     transact(link_ops(link))
+
+
+def create_invitation(link: UserEditorLinkItem, *, artisan_known: bool) -> None:
+    """A pending link (decision 0029): guarded by (editor, email) and (editor, external_id); for an artisan who
+    already has an account, refused if this editor is already linked to it (the editor's own knowledge)."""
+    ops: list[tuple[str, str, Any, Any]] = [
+        (
+            "already_invited",
+            "guard",
+            UniqueItem(invitation_guard(link.editor_id, str(link.invited_email)), ref=link.link_id),
+            None,
+        ),
+        (
+            "external_id_taken",
+            "guard",
+            UniqueItem(external_id_guard(link.editor_id, link.external_id), ref=link.link_id),
+            None,
+        ),
+        ("link_exists", "put", link, UserEditorLinkItem.link_id.does_not_exist()),
+    ]
+    if artisan_known:
+        guard = (UniqueItem, pair_guard(link.artisan_id, link.editor_id))
+        ops.append(("already_linked", "check", guard, UniqueItem.key.does_not_exist()))
+    transact(ops)
+
+
+def answer_invitation(link: UserEditorLinkItem, artisan_id: str, *, accept: bool, now: str) -> None:
+    """The artisan's answer to a pending link, only while it is pending, unexpired and addressed to it. Accepting
+    writes the (artisan, editor) guard in the same transaction: a link made meanwhile (a code) refuses it."""
+    condition = (
+        UserEditorLinkItem.link_id.exists()
+        & (UserEditorLinkItem.artisan_id == artisan_id)
+        & (UserEditorLinkItem.status == "pending")
+        & (UserEditorLinkItem.invite_expires_at > now)
+    )
+    actions = [
+        UserEditorLinkItem.status.set("active" if accept else "declined"),
+        UserEditorLinkItem.responded_at.set(now),
+    ]
+    ops: list[tuple[str, str, Any, Any]] = [
+        ("invitation_invalid", "update", UserEditorLinkItem(link.link_id), (actions, condition))
+    ]
+    if accept:
+        ops.append(
+            ("already_linked", "guard", UniqueItem(pair_guard(artisan_id, link.editor_id), ref=link.link_id), None)
+        )
+    transact(ops)
+
+
+def set_link_branding(link_id: str, artisan_id: str, editor_id: str, branding: dict[str, Any] | None) -> None:
+    """The branding an editor's link gives the artisan (its override, §15.2A), for this artisan and editor only."""
+    action = UserEditorLinkItem.branding.set(branding) if branding else UserEditorLinkItem.branding.remove()
+    condition = (
+        UserEditorLinkItem.link_id.exists()
+        & (UserEditorLinkItem.artisan_id == artisan_id)
+        & (UserEditorLinkItem.editor_id == editor_id)
+    )
+    try:
+        UserEditorLinkItem(link_id).update(actions=[action], condition=condition)
+    except UpdateError as exc:
+        if "ConditionalCheckFailed" in str(exc.cause_response_code or exc):
+            raise Stale(link_id) from exc
+        raise
+
+
+def bearer_parties(
+    artisan_id: str, editor_id: str, link_id: str
+) -> tuple[UserItem | None, UserItem | None, UserEditorLinkItem | None]:
+    """The artisan, the editor that minted its bearer and the link between them, in one consistent round trip
+    (TransactGetItems): a deactivation, a removed role or a link turned off is seen by the next request."""
+    from aimanager.dal.usage import transact_get
+
+    artisan, editor, link = transact_get([(UserItem, artisan_id), (UserItem, editor_id), (UserEditorLinkItem, link_id)])
+    return artisan, editor, link
 
 
 def get_link(link_id: str) -> UserEditorLinkItem | None:

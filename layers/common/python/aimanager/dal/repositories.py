@@ -102,6 +102,15 @@ def get_deployment(deployment_key: str) -> DeploymentRecord | None:
     return DeploymentRecord(view=view, domains=domains)
 
 
+def editor_is_active(editor_id: str) -> bool:
+    """A deployment's editor is there and active (admin DELETE deactivates it): one consistent GetItem."""
+    try:
+        item = UserItem.get(editor_id, consistent_read=True, attributes_to_get=["user_id", "is_active"])
+    except DoesNotExist:
+        return False
+    return bool(item.is_active)
+
+
 # ------------------------------------------------------------------ branding sources
 
 

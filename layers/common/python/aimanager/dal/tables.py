@@ -171,6 +171,8 @@ class SessionItem(_Table):
     link_id = UnicodeAttribute(null=True)
     share_jti = UnicodeAttribute(null=True)  # the share link (ShareLinksTable) that opened it
     share_expires_at = UnicodeAttribute(null=True)
+    # The host of the site whose page opened it: the session is usable from that site only (domain/session_access).
+    origin_host = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
     last_activity_at = UnicodeAttribute()
 
@@ -193,6 +195,9 @@ class MessageItem(_Table):
     deployment_key = UnicodeAttribute()
     content = UnicodeAttribute()
     status = UnicodeAttribute()  # queued | processing | completed | failed (markers: "marker")
+    # The session's binding, copied onto its turn: polling a turn's status needs no read of the session.
+    share_jti = UnicodeAttribute(null=True)
+    origin_host = UnicodeAttribute(null=True)
     client_message_id = UnicodeAttribute(null=True)
     context = MapAttribute[str, object](null=True)
     reply_content = UnicodeAttribute(null=True)
@@ -278,12 +283,19 @@ class UserEditorLinkItem(_Table):
         pass
 
     link_id = UnicodeAttribute(hash_key=True)
+    # A pending link to an email with no artisan account names nobody#<link_id>: it can never be accepted.
     artisan_id = UnicodeAttribute()
     editor_id = UnicodeAttribute()
     external_id = UnicodeAttribute()
     branding = MapAttribute[str, object](null=True)
     permissions = MapAttribute[str, object](null=True)  # can_create_sessions, can_view_analytics, max_sessions_month
     is_active = BooleanAttribute(default=True)
+    # Consent (decision 0029): pending (an invitation the artisan has not answered) | active | declined.
+    # Absent = active (links made before consent existed, by create-and-link or a redeemed code).
+    status = UnicodeAttribute(null=True)
+    invited_email = UnicodeAttribute(null=True)  # a pending link: the email the editor typed
+    invite_expires_at = UnicodeAttribute(null=True)
+    responded_at = UnicodeAttribute(null=True)
     linked_at = UnicodeAttribute()
 
     editor_id_index = EditorLinksIndex()

@@ -48,6 +48,7 @@ CATALOGUE: dict[str, EventType] = _catalogue(
     EventType("session.completed", 1, "A session was closed (explicitly or after inactivity), with its summary."),
     EventType("quota.warning", 1, "An editor's monthly quota reached 80 % or 90 %."),
     EventType("quota.exceeded", 1, "An editor's monthly quota reached 100 %."),
+    EventType("artisan.invited", 1, "An editor created an artisan and asked for its AI-Manager invitation."),
 )
 
 

@@ -20,6 +20,8 @@ def widget_caller(event: dict[str, Any]) -> WidgetCaller:
         editor_id=str(ctx.get("editor_id") or ""),
         origin=str(ctx.get("origin") or "") or None,
         session_id=str(ctx.get("session_id") or "") or None,
+        share_jti=str(ctx.get("share_jti") or "") or None,
+        origin_host=str(ctx.get("origin_host") or "") or None,
     )
 
 
@@ -48,10 +50,24 @@ def api_caller(event: dict[str, Any], permission: str | None = None) -> ApiCalle
     user_id, auth = str(ctx.get("user_id") or ""), str(ctx.get("auth") or "")
     if not user_id or auth not in ("api_key", "bearer"):
         raise Unauthorized("Missing or invalid credentials.")
-    caller = ApiCaller(user_id=user_id, roles=parse_roles(str(ctx.get("roles") or "")), auth=auth)
+    caller = ApiCaller(
+        user_id=user_id,
+        roles=parse_roles(str(ctx.get("roles") or "")),
+        auth=auth,
+        editor_id=str(ctx.get("editor_id") or "") or None,
+        link_id=str(ctx.get("link_id") or "") or None,
+    )
     granted = caller.has(permission) if permission in ROLES else has_permission(caller.roles, permission or "")
     if permission is not None and not granted:
         raise Forbidden(f"This action needs the '{permission}' permission.", code="permission_denied")
+    return caller
+
+
+def artisan_scope(event: dict[str, Any]) -> ApiCaller:
+    """An artisan's bearer caller with its editor scope (the editor that minted it and its link), else 401."""
+    caller = api_caller(event)
+    if caller.auth != "bearer" or not caller.editor_id or not caller.link_id:
+        raise Unauthorized("Missing or invalid bearer token.", code="invalid_bearer_token")
     return caller
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -30,7 +30,8 @@ class LinkFields(StrictModel):
 
 
 class LinkArtisanIn(LinkFields):
-    """Scenario 1: the artisan already has an AI-Manager account, found by email."""
+    """Scenario 1: an invitation to the AI-Manager account with this email, pending until the artisan accepts it
+    (decision 0029); answered alike whether or not such an account exists."""
 
     email: str = Field(pattern=EMAIL_PATTERN, max_length=254)
 
@@ -44,6 +45,10 @@ class CreateAndLinkIn(LinkFields):
     company_info: CompanyInfo | None = None
     phone: str | None = Field(default=None, max_length=50)
     artisan_branding: UserBrandingIn | None = Field(default=None, description="The artisan's own default branding.")
+    send_invitation: bool = Field(
+        default=False,
+        description="Send the artisan its AI-Manager invitation: an `artisan.invited` event for your webhooks.",
+    )
 
 
 class LinkCodeIn(LinkFields):
@@ -62,11 +67,18 @@ class RedeemCodeIn(StrictModel):
     code: str = Field(min_length=1, max_length=32)
 
 
+LinkStatusOut = Literal["active", "pending", "declined", "expired", "inactive"]
+
+
 class ArtisanLinkOut(BaseModel):
+    """A link as its editor sees it. Until the artisan accepts (`pending`), it names nobody: `artisan_id`, `name`,
+    `company_name` and `phone` are null and `email` is the one the editor typed."""
+
     link_id: str
-    artisan_id: str
+    artisan_id: str | None = None
     editor_id: str
     external_id: str
+    status: LinkStatusOut
     name: str | None = None
     company_name: str | None = None
     email: str | None = None
@@ -75,6 +87,7 @@ class ArtisanLinkOut(BaseModel):
     permissions: dict[str, Any] = Field(default_factory=dict)
     is_active: bool
     linked_at: str
+    expires_at: str | None = Field(default=None, description="A pending invitation: when it expires unanswered.")
 
 
 class ArtisanList(BaseModel):
@@ -125,5 +138,25 @@ class ArtisanSessionList(BaseModel):
 
 
 class ArtisanBrandingOut(BaseModel):
+    """The artisan's branding at the editor whose bearer is used: that editor's link override (§15.2A), shown to
+    that editor's customers only; never the artisan's own default branding nor another editor's."""
+
     user_id: str
+    editor_id: str
+    link_id: str
     branding: dict[str, Any] = Field(default_factory=dict)
+
+
+class InvitationOut(BaseModel):
+    """An editor asks to link the artisan (link by email): it gives that editor nothing until accepted."""
+
+    invitation_id: str
+    editor_name: str | None = None
+    company_name: str | None = None
+    status: Literal["pending", "active", "declined"]
+    invited_at: str
+    expires_at: str | None = None
+
+
+class InvitationList(BaseModel):
+    items: list[InvitationOut]

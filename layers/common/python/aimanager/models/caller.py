@@ -14,6 +14,8 @@ class WidgetCaller:
     editor_id: str
     origin: str | None  # the Origin header value to echo in CORS; None when the request had none
     session_id: str | None = None  # a share-link page may only use this session
+    share_jti: str | None = None  # a share-link page: the link its page token carries
+    origin_host: str | None = None  # the site the allowlist was checked for (its host); None for a share page
 
     def as_authorizer_context(self) -> dict[str, str]:
         return {
@@ -22,6 +24,8 @@ class WidgetCaller:
             "editor_id": self.editor_id,
             "origin": self.origin or "",
             "session_id": self.session_id or "",
+            "share_jti": self.share_jti or "",
+            "origin_host": self.origin_host or "",
         }
 
 
@@ -41,9 +45,15 @@ class ApiCaller:
     user_id: str
     roles: frozenset[str]
     auth: str  # "api_key" | "bearer"
+    # A bearer acts for the artisan within the editor that minted it, through that editor's link (decision 0029).
+    editor_id: str | None = None
+    link_id: str | None = None
 
     def has(self, role: str) -> bool:
         return role in self.roles
 
     def as_authorizer_context(self) -> dict[str, str]:
-        return {"user_id": self.user_id, "roles": ",".join(sorted(self.roles)), "auth": self.auth}
+        context = {"user_id": self.user_id, "roles": ",".join(sorted(self.roles)), "auth": self.auth}
+        if self.editor_id and self.link_id:
+            context |= {"editor_id": self.editor_id, "link_id": self.link_id}
+        return context

@@ -52,6 +52,9 @@ class InitIn(StrictModel):
 
 class MessageIn(StrictModel):
     content: str = Field(min_length=1, description="The user's message (at most 4000 characters, else 413).")
+    session_id: str | None = Field(
+        default=None, max_length=64, description="Or the X-Session-ID header (§16.4 5.2); when both, the same."
+    )
     context: Context = None
     client_message_id: str | None = Field(
         default=None,

@@ -15,14 +15,17 @@ from aimanager.observability import logger
 _cache: dict[str, tuple[float, repo.DeploymentRecord | None]] = {}
 
 
-def _deployment(key: str, ttl_s: float) -> repo.DeploymentRecord | None:
-    """The deployment with its allowlist, cached per container for ttl_s (0 = always read): a hot widget
-    session costs no read, and deactivating a deployment or a domain takes effect within ttl_s."""
+def deployment_in_service(key: str, ttl_s: float = 0.0) -> repo.DeploymentRecord | None:
+    """The deployment with its allowlist when it may serve: it is active and so is its editor (a deactivated
+    editor's deployments stop with it); else None. Cached per container for ttl_s (0 = always read): a hot widget
+    session costs no read, and deactivating a deployment, a domain or the editor takes effect within ttl_s."""
     now = time.monotonic()
     hit = _cache.get(key)
     if ttl_s > 0 and hit is not None and hit[0] > now:
         return hit[1]
-    record = repo.get_deployment(key)
+    record = repo.get_deployment(key) if len(key) <= 64 else None
+    if record is not None and (not record.view.is_active or not repo.editor_is_active(record.view.editor_id)):
+        record = None
     if ttl_s > 0:
         if len(_cache) > 1000:  # bounded: random keys from a scanner cannot grow it forever
             _cache.clear()
@@ -79,9 +82,9 @@ def authorize_widget(
     if not key:
         logger.warning("widget request refused: missing deployment key", extra=refusal)
         raise Unauthorized("Missing deployment key.", code="missing_deployment_key")
-    record = _deployment(key, cache_ttl_s) if len(key) <= 64 else None
-    if record is None or not record.view.is_active:
-        logger.warning("widget request refused: unknown or inactive deployment", extra=refusal)
+    record = deployment_in_service(key, cache_ttl_s)
+    if record is None:
+        logger.warning("widget request refused: unknown or inactive deployment (or editor)", extra=refusal)
         raise Unauthorized("Unknown or inactive deployment key.", code="invalid_deployment_key")
     token = _header(headers, FRAME_TOKEN_HEADER)
     claims: dict[str, Any] = {}
@@ -110,6 +113,8 @@ def authorize_widget(
         editor_id=record.view.editor_id,
         origin=origin_header.strip() if origin_header and not token else None,
         session_id=pinned,
+        share_jti=str(claims["share_jti"]) if claims.get("share_jti") else None,
+        origin_host=host if pinned is None else None,
     )
 
 

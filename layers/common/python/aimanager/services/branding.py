@@ -36,7 +36,7 @@ def _link_for(link_id: str | None, artisan_id: str | None, editor_id: str) -> Ed
     """The session's link, only when it is active and joins this artisan to this deployment's editor."""
     link = repo.get_editor_link(link_id) if link_id else None
     if link is None or not link.is_active or link.editor_id != editor_id or link.artisan_id != artisan_id:
-        return None
+        return None  # (a pending link names no artisan: it never matches a session's)
     return link
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from aimanager.adapters.events import EventPublisher
 from aimanager.dal import accounts, deployment_store, usage
 from aimanager.dal.tables import SessionItem, ShareLinkItem
+from aimanager.domain.links import is_usable
 from aimanager.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, Unauthorized
 from aimanager.ids import new_session_id, utc_now
 from aimanager.models.share_links import CreateLinkIn, RevokedOut, ShareLinkOut
@@ -71,6 +72,8 @@ def create_link(
     link = accounts.link_by_external_id(editor_id, body.artisan_external_id)
     if link is None or not link.is_active:
         raise NotFound("Unknown artisan.", code="artisan_not_found")
+    if not is_usable(is_active=bool(link.is_active), status=link.status):
+        raise Conflict("This artisan has not accepted your link yet.", code="link_pending")
     permissions = _map(link.permissions)
     if permissions.get("can_create_sessions") is False:
         raise Forbidden("This artisan may not create sessions.", code="sessions_not_allowed")

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from aimanager.dal import accounts, deployment_store
 from aimanager.dal.tables import AgentItem, DeploymentItem, SessionItem, UserItem
+from aimanager.domain.links import is_usable
 from aimanager.models.stats import AdminStats, DeploymentStats, EditorStats
 
 
@@ -35,7 +36,9 @@ def editor_stats(editor_id: str) -> EditorStats:
         deployments=per,
         sessions_total=sum(d.sessions_total for d in per),
         sessions_month=sum(d.sessions_month for d in per),
-        artisans_linked=sum(1 for link in accounts.links_of_editor(editor_id) if link.is_active),
+        artisans_linked=sum(
+            1 for link in accounts.links_of_editor(editor_id) if is_usable(is_active=link.is_active, status=link.status)
+        ),
     )
 
 

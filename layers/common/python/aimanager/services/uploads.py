@@ -27,7 +27,7 @@ from aimanager.ids import new_file_id, session_of_file, utc_now
 from aimanager.models.caller import WidgetCaller
 from aimanager.models.widget import FileOut, UploadIn, UploadOut, UploadTarget
 from aimanager.observability import logger
-from aimanager.services.widget import own_session
+from aimanager.services.widget import own_session, usable_session
 
 UPLOAD_EXPIRES_S = 600
 FILE_URL_TTL_S = 3600
@@ -66,8 +66,9 @@ def request_upload(caller: WidgetCaller, session_id: str | None, body: UploadIn,
 
 
 def _own_file(caller: WidgetCaller, file_id: str) -> SessionFileItem:
+    """A file of a session the caller may use (the same rule as every widget call: domain/session_access)."""
     session_id = session_of_file(file_id)
-    if session_id is None or (caller.session_id and session_id != caller.session_id):
+    if session_id is None or usable_session(caller, session_id) is None:
         raise NotFound("Unknown file.", code="file_not_found")
     item = repo.get_file(session_id, file_id)
     if item is None or item.deployment_key != caller.deployment_key:
@@ -160,6 +161,21 @@ def complete_upload(caller: WidgetCaller, file_id: str, bucket: UploadsBucket, n
     return _out(current, now)
 
 
+def _still_served(item: SessionFileItem) -> None:
+    """A URL issued earlier stops with its session: the share link revoked or expired, the deployment or its
+    editor deactivated (issue 9 items 2 and 13)."""
+    from aimanager.services.authorize import deployment_in_service
+    from aimanager.services.share_links import assert_share_link_active
+
+    session = repo.get_session(item.session_id, item.deployment_key)
+    if session is None or deployment_in_service(item.deployment_key) is None:
+        raise NotFound("Unknown file.", code="file_not_found")
+    try:
+        assert_share_link_active(session.share_jti)
+    except Unauthorized as exc:
+        raise Unauthorized("This file link is invalid or has expired.", code="invalid_file_link") from exc
+
+
 def file_location(
     file_id: str, variant: str | None, token: str | None, bucket: UploadsBucket, now: int | None = None
 ) -> str:
@@ -174,6 +190,7 @@ def file_location(
     item = repo.get_file(session_id, file_id) if session_id else None
     if item is None or item.status != "uploaded":
         raise NotFound("Unknown file.", code="file_not_found")
+    _still_served(item)
     key = item.thumbnail_key if variant == "thumb" else item.s3_key
     if not key:
         raise NotFound("Unknown file.", code="file_not_found")

@@ -13,6 +13,7 @@ from aimanager.adapters.events import EventPublisher
 from aimanager.dal import repositories as repo
 from aimanager.dal import usage
 from aimanager.dal.tables import MessageItem, SessionItem, UsageItem
+from aimanager.domain import session_access
 from aimanager.errors import NotFound, PayloadTooLarge, Unavailable, ValidationFailed
 from aimanager.ids import new_message_id, new_session_id, session_of, utc_now
 from aimanager.models.caller import RequestMeta, WidgetCaller
@@ -29,6 +30,7 @@ from aimanager.models.widget import (
     QueuedOut,
     StatusOut,
 )
+from aimanager.observability import logger
 from aimanager.services import limits
 from aimanager.services.branding import session_branding
 from aimanager.settings import MAX_CONTEXT_BYTES, MAX_MESSAGE_CHARS
@@ -76,7 +78,12 @@ def _token(request: RequestMeta, purpose: str) -> str | None:
 
 
 def _marker_pk(caller: WidgetCaller, request: RequestMeta) -> str:
-    return f"req#{caller.deployment_key}#{request.idempotency_key}"
+    """The Idempotency-Key as this client sent it: bound to the deployment, the source IP and the site (or the
+    share link), so another client replaying the same key never gets the first one's session (issue 9 item 7)."""
+    scope = "\x1f".join(
+        (request.source_ip, caller.origin_host or "", caller.share_jti or "", request.idempotency_key or "")
+    )
+    return f"req#{caller.deployment_key}#{hashlib.sha256(scope.encode()).hexdigest()[:40]}"
 
 
 def _init_marker(caller: WidgetCaller, request: RequestMeta, session_id: str, now: datetime) -> usage.Write | None:
@@ -109,6 +116,7 @@ def _new_session(
         agent_id=agent_id,
         editor_id=caller.editor_id,
         origin=caller.origin,
+        origin_host=caller.origin_host,
         context=body.context,
         locale=body.locale,
         link_id=link.link_id if link else None,
@@ -135,7 +143,7 @@ def _new_session(
     except usage.WriteConflict:
         first_id = usage.marker_session(_marker_pk(caller, request)) if marker is not None else None
         first = repo.get_session(first_id, caller.deployment_key) if first_id else None
-        if first is None:
+        if first is None or session_access.refusal(binding_of(first), caller) is not None:
             raise
         return first
     return session
@@ -157,7 +165,7 @@ def open_session(
     if record is None or agent is None:
         raise Unavailable("This assistant is not available right now.", code="agent_unavailable")
     wanted = caller.session_id or body.session_id  # a share-link page only ever has its own session
-    existing = repo.get_session(wanted, caller.deployment_key) if wanted else None
+    existing = usable_session(caller, wanted) if wanted else None
     if existing is None and caller.session_id:
         raise NotFound("Unknown session.", code="session_not_found")
     session = existing or _new_session(caller, body, agent.agent_id, request, metering, link)
@@ -172,14 +180,45 @@ def open_session(
     )
 
 
-def own_session(caller: WidgetCaller, session_id: str | None) -> SessionItem:
-    """The caller's session; another deployment's, or another one than a share link's, does not exist."""
-    if not session_id or (caller.session_id and session_id != caller.session_id):
-        raise NotFound("Unknown session.", code="session_not_found")
+def binding_of(session: SessionItem) -> session_access.SessionBinding:
+    return session_access.SessionBinding(
+        session_id=session.session_id,
+        deployment_key=session.deployment_key,
+        share_jti=session.share_jti,
+        origin_host=session.origin_host,
+    )
+
+
+def usable_session(caller: WidgetCaller, session_id: str) -> SessionItem | None:
+    """The session if this caller may use it (domain/session_access), else None; refusals are logged."""
+    if caller.session_id and session_id != caller.session_id:
+        return None  # a share-link page reaches its own session only: no read needed
     session = repo.get_session(session_id, caller.deployment_key)
+    if session is None:
+        return None
+    reason = session_access.refusal(binding_of(session), caller)
+    if reason is not None:
+        logger.warning(
+            "widget session refused", extra={"reason": reason, "session_id": session_id, "origin": caller.origin_host}
+        )
+        return None
+    return session
+
+
+def own_session(caller: WidgetCaller, session_id: str | None) -> SessionItem:
+    """The caller's session; another deployment's, another site's, or a share link's without that link's page
+    token does not exist for it (404, as an unknown id)."""
+    session = usable_session(caller, session_id) if session_id else None
     if session is None:
         raise NotFound("Unknown session.", code="session_not_found")
     return session
+
+
+def message_session_id(header: str | None, body: MessageIn) -> str | None:
+    """§16.4 (5.2): the session in `X-Session-ID` or in the body's `session_id`; both, they must agree."""
+    if header and body.session_id and header.strip() != body.session_id:
+        raise ValidationFailed("Field 'session_id' must be the session of the X-Session-ID header.")
+    return header or body.session_id
 
 
 def _store_turn(
@@ -231,8 +270,9 @@ def queue_message(
     if len(body.content) > MAX_MESSAGE_CHARS:
         raise PayloadTooLarge(f"A message is at most {MAX_MESSAGE_CHARS} characters.", code="content_too_large")
     _check_context(body.context)
+    session_id = message_session_id(session_id, body)
     session = own_session(caller, session_id)
-    assert session_id is not None
+    session_id = session.session_id
     now = utc_now()
     item = MessageItem(
         session_id,
@@ -240,6 +280,8 @@ def queue_message(
         deployment_key=caller.deployment_key,
         content=body.content,
         status="queued",
+        share_jti=session.share_jti,
+        origin_host=session.origin_host,
         client_message_id=body.client_message_id,
         context=body.context,
         created_at=now,
@@ -261,11 +303,18 @@ def queue_message(
 
 
 def _own_message(caller: WidgetCaller, message_id: str) -> MessageItem:
+    """The caller's turn: the session rule applies to the binding the turn carries (no read of the session)."""
     session_id = session_of(message_id)
-    if caller.session_id and session_id != caller.session_id:
+    if session_id is None or (caller.session_id and session_id != caller.session_id):
         raise NotFound("Unknown message.", code="message_not_found")
-    item = repo.get_message(session_id, message_id) if session_id else None
-    if item is None or item.deployment_key != caller.deployment_key:
+    item = repo.get_message(session_id, message_id)
+    binding = session_access.SessionBinding(
+        session_id=session_id,
+        deployment_key=item.deployment_key if item else "",
+        share_jti=item.share_jti if item else None,
+        origin_host=item.origin_host if item else None,
+    )
+    if item is None or session_access.refusal(binding, caller) is not None:
         raise NotFound("Unknown message.", code="message_not_found")
     return item
 

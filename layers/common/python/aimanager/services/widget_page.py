@@ -21,10 +21,12 @@ from aimanager.domain.origins import frame_ancestors, host_from_url, is_host_all
 from aimanager.domain.tokens import InvalidToken, sign, verify
 from aimanager.errors import Unauthorized
 from aimanager.observability import logger
-from aimanager.services.authorize import FRAME_TOKEN_PURPOSE
+from aimanager.services.authorize import FRAME_TOKEN_PURPOSE, deployment_in_service
 
 FRAME_TOKEN_TTL_S = 12 * 3600
 SHARE_TOKEN_PURPOSE = "share_link"
+# What the browser says it is loading (Sec-Fetch-Dest): the chat app only ever loads inside the host's iframe.
+FRAMED_DESTINATIONS = frozenset({"iframe", "frame"})
 Mode = Literal["float", "inline", "standalone"]
 
 
@@ -113,9 +115,14 @@ def frame_page(
     theme: str | None,
     mode: str | None,
     source_ip: str = "",
+    fetch_dest: str | None = None,
     now: int | None = None,
 ) -> Page:
-    """The iframe's page for the host site `host_origin`, or a refusal page that gives no session."""
+    """The iframe's page for the host site `host_origin`, or a refusal page that gives no session.
+
+    Opened as a page of its own (`Sec-Fetch-Dest` other than iframe: a link in an email, window.open), it is
+    refused: such a page has no host site around it, and its `#s=` fragment could hand it an attacker's session
+    (fixation). Browsers without Fetch Metadata send nothing: frame-ancestors and the session binding still hold."""
     lang = _choice(locale, ("fr", "en"), "fr")
     config: dict[str, Any] = {
         "k": (deployment_key or "")[:64],
@@ -126,8 +133,11 @@ def frame_page(
     origin = bare_origin(host_origin)
     config["o"] = origin or ""
     refusal = {"deployment_key": config["k"] or None, "origin": host_origin, "source_ip": source_ip}
-    record = repo.get_deployment(config["k"]) if config["k"] else None
-    if record is None or not record.view.is_active:
+    if fetch_dest is not None and fetch_dest.strip().lower() not in FRAMED_DESTINATIONS:
+        logger.warning("widget page refused: not loaded in a frame", extra={**refusal, "fetch_dest": fetch_dest})
+        return _render(settings, {**config, "err": "framed_only"}, status=403, assets="assets", ancestors=None)
+    record = deployment_in_service(config["k"]) if config["k"] else None
+    if record is None:
         logger.warning("widget page refused: unknown or inactive deployment", extra=refusal)
         return _render(settings, {**config, "err": "unavailable"}, status=404, assets="assets", ancestors=None)
     # The browser's Referer (when the host sends one) must name the same site as the loader's parameter.
@@ -177,9 +187,9 @@ def share_page(settings: PageSettings, *, token: str, locale: str | None, now: i
             assets="../widget/v1/assets",
             ancestors=["'none'"],
         )
-    record = repo.get_deployment(key) if key else None
+    record = deployment_in_service(key) if key else None
     session = repo.get_session(session_id, key) if record is not None and session_id else None
-    if record is None or not record.view.is_active or session is None:
+    if record is None or session is None or session.share_jti != claims.get("jti"):
         return _render(
             settings,
             {**base, "err": "invalid_share_token"},
