@@ -13,7 +13,7 @@ from aimanager.domain.tokens import sign
 from tests.conftest import load_event
 from tests.unit.aws import load_handler
 from tests.unit.control.conftest import Cast
-from tests.unit.control.world import Ctx, call, make_user
+from tests.unit.control.world import Ctx, call
 
 
 def authorize(headers: dict[str, str], resource: str = "/api/editor/deployments") -> dict[str, Any]:
@@ -82,38 +82,76 @@ def test_a_deactivated_user_is_refused(cast: Cast) -> None:
     assert refused({"X-API-Key": cast.sage.api_key})
 
 
+def durant_bearer(cast: Cast, ttl_s: int = 600) -> tuple[str, str]:
+    """(artisan id, a bearer EBP minted for him), as EBP's software gets one."""
+    from aimanager.services.artisans import issue_bearer
+    from tests.unit.control.test_artisans import create_durant
+
+    durant = create_durant(cast)["artisan_id"]
+    return durant, issue_bearer("usr_ebp", durant, ttl_s, signing_secret()).access_token
+
+
 def test_an_api_key_never_opens_artisan_routes_and_a_bearer_never_opens_editor_routes(cast: Cast) -> None:
-    make_user("usr_durant", "artisan")
-    bearer = sign(signing_secret(), "artisan", {"sub": "usr_durant"}, 600, int(time.time()))
+    durant, bearer = durant_bearer(cast)
     assert cast.ebp.api_key
     assert refused({"X-API-Key": cast.ebp.api_key}, "/api/artisan/sessions")
     assert refused({"Authorization": f"Bearer {cast.ebp.api_key}"}, "/api/artisan/sessions")
     assert refused({"Authorization": f"Bearer {bearer}"}, "/api/editor/deployments")
     ok = authorize({"Authorization": f"Bearer {bearer}"}, "/api/artisan/sessions")
-    assert ok["context"] == {"user_id": "usr_durant", "roles": "artisan", "auth": "bearer"}
+    link_id = ok["context"]["link_id"]
+    assert ok["context"] == {
+        "user_id": durant,
+        "roles": "artisan",
+        "auth": "bearer",
+        "editor_id": "usr_ebp",
+        "link_id": link_id,
+    }
 
 
 def test_bad_bearer_tokens_are_401(cast: Cast) -> None:
-    make_user("usr_durant", "artisan")
+    durant, good = durant_bearer(cast)
+    link_id = authorize({"Authorization": f"Bearer {good}"}, "/api/artisan/sessions")["context"]["link_id"]
     now = int(time.time())
     secret = signing_secret()
-    good = sign(secret, "artisan", {"sub": "usr_durant"}, 600, now)
+    claims = {"sub": durant, "iss_by": "usr_ebp", "lnk": link_id}
     tampered = good[:-2] + ("AA" if not good.endswith("AA") else "BB")
-    expired = sign(secret, "artisan", {"sub": "usr_durant"}, 60, now - 120)
-    wrong_purpose = sign(secret, "share_link", {"sub": "usr_durant", "jti": "x"}, 600, now)
-    other_secret = sign(b"k" * 40, "artisan", {"sub": "usr_durant"}, 600, now)
-    not_an_artisan = sign(secret, "artisan", {"sub": "usr_ebp"}, 600, now)
-    for token in (tampered, expired, wrong_purpose, other_secret, not_an_artisan, ""):
+    expired = sign(secret, "artisan", claims, 60, now - 120)
+    wrong_purpose = sign(secret, "share_link", {**claims, "jti": "x"}, 600, now)
+    other_secret = sign(b"k" * 40, "artisan", claims, 600, now)
+    not_an_artisan = sign(secret, "artisan", {**claims, "sub": "usr_ebp"}, 600, now)
+    unscoped = sign(secret, "artisan", {"sub": durant}, 600, now)  # minted before bearers named their editor
+    other_editor = sign(secret, "artisan", {**claims, "iss_by": "usr_sage"}, 600, now)  # not this link's editor
+    other_link = sign(secret, "artisan", {**claims, "lnk": "lnk_nope"}, 600, now)
+    for token in (
+        tampered,
+        expired,
+        wrong_purpose,
+        other_secret,
+        not_an_artisan,
+        unscoped,
+        other_editor,
+        other_link,
+        "",
+    ):
         assert refused({"Authorization": f"Bearer {token}"}, "/api/artisan/sessions"), token
     assert refused({"Authorization": good}, "/api/artisan/sessions")  # no scheme
 
 
 def test_a_deactivated_artisans_bearer_is_refused(cast: Cast) -> None:
-    make_user("usr_durant", "artisan")
-    bearer = sign(signing_secret(), "artisan", {"sub": "usr_durant"}, 600, int(time.time()))
-    assert call(cast.admin, "PUT", "/api/admin/editors/usr_durant", {"is_active": False}).status == 404  # not an editor
+    durant, bearer = durant_bearer(cast)
+    assert authorize({"Authorization": f"Bearer {bearer}"}, "/api/artisan/sessions")["principalId"] == durant
+    assert call(cast.admin, "PUT", f"/api/admin/editors/{durant}", {"is_active": False}).status == 404  # not an editor
     from aimanager.dal import accounts
     from aimanager.dal.tables import UserItem
 
-    accounts.update_user("usr_durant", [UserItem.is_active.set(False)])
+    accounts.update_user(durant, [UserItem.is_active.set(False)])
+    assert refused({"Authorization": f"Bearer {bearer}"}, "/api/artisan/sessions")
+
+
+def test_a_bearer_dies_with_its_link(cast: Cast) -> None:
+    durant, bearer = durant_bearer(cast)
+    link_id = authorize({"Authorization": f"Bearer {bearer}"}, "/api/artisan/sessions")["context"]["link_id"]
+    from aimanager.dal.tables import UserEditorLinkItem
+
+    UserEditorLinkItem(link_id).update(actions=[UserEditorLinkItem.is_active.set(False)])
     assert refused({"Authorization": f"Bearer {bearer}"}, "/api/artisan/sessions")

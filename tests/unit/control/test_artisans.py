@@ -62,7 +62,7 @@ def test_create_and_link_duplicates_are_409_and_write_nothing(cast: Cast, change
 
 def test_link_an_existing_artisan_by_email_once_per_editor(cast: Cast) -> None:
     link = create_durant(cast)
-    # SAGE links the same artisan under its own external id
+    # SAGE invites the same artisan under its own external id: pending until he accepts
     reply = call(
         cast.sage,
         "POST",
@@ -70,22 +70,50 @@ def test_link_an_existing_artisan_by_email_once_per_editor(cast: Cast) -> None:
         {"email": "contact@durant-peinture.example", "external_id": "A-7834"},
     )
     assert reply.status == 201, reply.body
-    assert reply.data["artisan_id"] == link["artisan_id"]
+    assert reply.data["status"] == "pending" and "artisan_id" not in reply.data
     # Twice is a 409
     again = call(cast.sage, "POST", "/api/editor/artisans/link", {"email": DURANT["email"], "external_id": "A-9999"})
-    assert (again.status, again.code) == (409, "already_linked")
+    assert (again.status, again.code) == (409, "already_invited")
+    # Once accepted, SAGE's link names him; EBP inviting its own artisan is told it is already linked
+    at_ebp = bearer_for(cast, cast.ebp, link["artisan_id"])
+    (invitation,) = call(at_ebp, "GET", "/api/artisan/invitations").data["items"]
+    assert invitation["company_name"] == "SAGE" and invitation["status"] == "pending"
+    assert call(at_ebp, "POST", f"/api/artisan/invitations/{invitation['invitation_id']}/accept").status == 200
+    assert call(at_ebp, "GET", "/api/artisan/invitations").data == {"items": []}
+    (sage_link,) = call(cast.sage, "GET", "/api/editor/artisans").data["items"]
+    assert (sage_link["artisan_id"], sage_link["status"]) == (link["artisan_id"], "active")
+    own = call(cast.ebp, "POST", "/api/editor/artisans/link", {"email": DURANT["email"], "external_id": "DUR-2"})
+    assert (own.status, own.code) == (409, "already_linked")
     # Each editor sees only its own link
     assert [a["external_id"] for a in call(cast.sage, "GET", "/api/editor/artisans").data["items"]] == ["A-7834"]
     assert [a["external_id"] for a in call(cast.ebp, "GET", "/api/editor/artisans").data["items"]] == ["DUR-001"]
 
 
-def test_link_refuses_unknown_emails_and_non_artisans(cast: Cast) -> None:
-    unknown = call(cast.ebp, "POST", "/api/editor/artisans/link", {"email": "nobody@x.example", "external_id": "X-1"})
-    assert (unknown.status, unknown.code) == (404, "user_not_found")
-    not_artisan = call(
-        cast.ebp, "POST", "/api/editor/artisans/link", {"email": "usr_sage@example.fr", "external_id": "X-1"}
+def test_an_invitation_can_be_declined_and_an_expired_one_is_gone(cast: Cast) -> None:
+    from aimanager.dal.tables import UserEditorLinkItem
+
+    durant = create_durant(cast)
+    at_ebp = bearer_for(cast, cast.ebp, durant["artisan_id"])
+    sage = call(cast.sage, "POST", "/api/editor/artisans/link", {"email": DURANT["email"], "external_id": "A-1"})
+    declined = call(at_ebp, "POST", f"/api/artisan/invitations/{sage.data['link_id']}/decline")
+    assert (declined.status, declined.data["status"]) == (200, "declined")
+    assert call(cast.sage, "GET", "/api/editor/artisans").data["items"][0]["status"] == "declined"
+    again = call(at_ebp, "POST", f"/api/artisan/invitations/{sage.data['link_id']}/accept")
+    assert (again.status, again.code) == (404, "invitation_not_found")
+    # An invitation left unanswered past its expiry can no longer be accepted
+    make_user("usr_other_editor", "editeur", company_name="Other")
+    other = call(
+        Actor("usr_other_editor", "editeur"),
+        "POST",
+        "/api/editor/artisans/link",
+        {"email": DURANT["email"], "external_id": "O-1"},
     )
-    assert (not_artisan.status, not_artisan.code) == (422, "not_an_artisan")
+    UserEditorLinkItem(other.data["link_id"]).update(
+        actions=[UserEditorLinkItem.invite_expires_at.set("2000-01-01T00:00:00Z")]
+    )
+    assert call(at_ebp, "GET", "/api/artisan/invitations").data == {"items": []}
+    late = call(at_ebp, "POST", f"/api/artisan/invitations/{other.data['link_id']}/accept")
+    assert (late.status, late.code) == (404, "invitation_not_found")
 
 
 @pytest.mark.parametrize(
@@ -156,19 +184,26 @@ def test_expired_unknown_or_duplicate_link_codes_are_refused(cast: Cast) -> None
     assert (taken.status, taken.code) == (409, "external_id_taken")
 
 
-def test_an_artisan_manages_its_own_branding(cast: Cast) -> None:
+def test_an_artisan_manages_its_branding_at_the_editor_whose_bearer_it_uses(cast: Cast) -> None:
     durant = create_durant(cast)
     artisan = bearer_for(cast, cast.ebp, durant["artisan_id"])
-    assert call(artisan, "GET", "/api/artisan/branding").data == {"user_id": durant["artisan_id"], "branding": {}}
+    mine = call(artisan, "GET", "/api/artisan/branding").data
+    assert (mine["user_id"], mine["editor_id"], mine["link_id"]) == (durant["artisan_id"], "usr_ebp", durant["link_id"])
+    assert mine["branding"] == {"welcome_message": "Assistant EBP - {artisan.name}"}  # EBP's link branding
     put = call(artisan, "PUT", "/api/artisan/branding", {"primary_color": "#E53935", "signature": "L'équipe Durant"})
     assert put.status == 200
     assert put.data["branding"] == {"primary_color": "#E53935", "signature": "L'équipe Durant"}
+    # EBP sees it on its link
+    (listed,) = call(cast.ebp, "GET", "/api/editor/artisans").data["items"]
+    assert listed["branding"] == put.data["branding"]
     bad = call(artisan, "PUT", "/api/artisan/branding", {"primary_color": "red"})
     assert (bad.status, bad.code) == (422, "validation_error")
 
 
-def test_an_artisan_without_links_sees_empty_lists(cast: Cast) -> None:
+def test_a_bearer_context_without_an_editor_scope_is_refused(cast: Cast) -> None:
+    # A bearer always names the editor that minted it: a context without one never reaches the artisan's data
     make_user("usr_solo", "artisan")
     solo = Actor("usr_solo", "artisan", auth="bearer")
-    assert call(solo, "GET", "/api/artisan/editors").data == {"items": []}
-    assert call(solo, "GET", "/api/artisan/sessions").data == {"items": []}
+    assert call(solo, "GET", "/api/artisan/editors").status == 401
+    assert call(solo, "GET", "/api/artisan/sessions").status == 401
+    assert call(solo, "GET", "/api/artisan/invitations").status == 401

@@ -48,6 +48,9 @@ ARTISAN_ROUTES = [
     ("POST", "/api/artisan/editors/link"),
     ("GET", "/api/artisan/branding"),
     ("PUT", "/api/artisan/branding"),
+    ("GET", "/api/artisan/invitations"),
+    ("POST", "/api/artisan/invitations/lnk_x/accept"),
+    ("POST", "/api/artisan/invitations/lnk_x/decline"),
 ]
 
 

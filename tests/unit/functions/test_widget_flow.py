@@ -75,6 +75,7 @@ def authorizer_ctx(key: str = DEMO_KEY, origin: str = "https://app.ebp.fr") -> d
         "agent_id": "agt_expert_btp",
         "editor_id": "usr_ebp" if key == DEMO_KEY else "usr_sage",
         "origin": origin,
+        "origin_host": origin.split("://", 1)[-1].split(":")[0],  # the site the authorizer checked
     }
 
 

@@ -138,6 +138,16 @@ def share_token(
         expires_ttl=issued + ttl_s,
         created_at=utc_now(),
     ).save()
+    from pynamodb.exceptions import UpdateError
+
+    from aimanager.dal.tables import SessionItem
+
+    try:  # and the session names its link, as create-link writes it
+        SessionItem(session_id).update(
+            actions=[SessionItem.share_jti.set("j1")], condition=SessionItem.session_id.exists()
+        )
+    except UpdateError:
+        pass  # no such session: the page must refuse the link
     return sign(signing_secret(), purpose, claims, ttl_s, issued)
 
 

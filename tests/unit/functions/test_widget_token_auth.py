@@ -90,11 +90,32 @@ def test_bad_page_tokens_are_refused(world: World, token: str, origin: str, key:
     assert effect(authorize(tokens[token], origin=origin, key=key)) == expected
 
 
+def _as_share_session(session_id: str, jti: str) -> None:
+    """Make a session a share link's (its record, and the session naming it), as create-link writes them."""
+    from aimanager.dal.tables import SessionItem, ShareLinkItem
+    from aimanager.ids import utc_now
+
+    ShareLinkItem(
+        jti,
+        session_id=session_id,
+        deployment_key=DEMO_KEY,
+        editor_id="usr_ebp",
+        artisan_id="usr_durant",
+        link_id="lnk_1",
+        expires_at="2999-01-01T00:00:00Z",
+        expires_ttl=int(time.time()) + 3600,
+        created_at=utc_now(),
+    ).save()
+    SessionItem(session_id).update(actions=[SessionItem.share_jti.set(jti)])
+
+
 def test_a_share_link_token_pins_its_session(world: World) -> None:
-    # Given two sessions, and the page token of a share link for the first one
+    # Given two share-link sessions, and the page token of the first one's link
     mine = body(init_session())["data"]["session_id"]
     other = body(init_session())["data"]["session_id"]
-    result = authorize(page_token(origin=None, session_id=mine), origin=None)
+    _as_share_session(mine, "jti_mine")
+    _as_share_session(other, "jti_other")
+    result = authorize(page_token(origin=None, session_id=mine, share_jti="jti_mine"), origin=None)
     assert effect(result) == "Allow" and result["context"]["session_id"] == mine
     ctx = {**result["context"], "principalId": DEMO_KEY}
     # Then its own session works, and the other one does not exist for it
@@ -104,9 +125,9 @@ def test_a_share_link_token_pins_its_session(world: World) -> None:
         event["pathParameters"] = {"id": session_id}
         event["requestContext"]["authorizer"] = ctx
         assert load_handler("session_history").handler(event, Ctx())["statusCode"] == status
-    # (without the pin, both are the deployment's)
-    assert get_history(other)["statusCode"] == 200
-    assert post_message(mine, "ok")["statusCode"] == 202
+    # And without the link's token, neither exists (a share-link session needs its link's page token)
+    assert get_history(other)["statusCode"] == 404
+    assert post_message(mine, "ok")["statusCode"] == 404
 
 
 def test_init_accepts_the_page_token_from_our_own_origin(world: World) -> None:
