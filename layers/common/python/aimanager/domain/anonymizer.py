@@ -36,6 +36,7 @@ audit and review screens, never for the master.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import ipaddress
 import re
@@ -117,7 +118,11 @@ class Lexicon:
     words: frozenset[str]  # never part of a name
     common_words: frozenset[str]  # everyday words that are also surnames or colours
     acronyms: frozenset[str]
-    brands: re.Pattern[str]
+    brands: frozenset[tuple[str, ...]]  # folded words of each brand ("villeroy", "boch")
+    brand_words: int  # the longest brand, in words
+
+
+_WORD = re.compile(r"\w+")
 
 
 def _data_lines(name: str) -> list[str]:
@@ -134,14 +139,15 @@ def lexicon() -> Lexicon:
             current = line[1:-1]
         else:
             sections.setdefault(current, []).append(line)
-    brands = sorted(sections["marques"], key=len, reverse=True)
+    brands = frozenset(tuple(fold(w) for w in _WORD.findall(b)) for b in sections["marques"])
     return Lexicon(
         first_names=frozenset(fold(n) for n in _data_lines("prenoms_fr.txt")),
         ambiguous_first_names=frozenset(fold(n) for n in sections["prenoms_ambigus"]),
         words=frozenset(fold(w) for w in sections["mots"]),
         common_words=frozenset(fold(w) for w in sections["mots_courants"]),
         acronyms=frozenset(fold(w) for w in sections["sigles"]),
-        brands=re.compile("|".join(rf"(?<!\w){loose_pattern(b)}(?!\w)" for b in brands), re.IGNORECASE),
+        brands=brands,
+        brand_words=max(len(b) for b in brands),
     )
 
 
@@ -203,7 +209,8 @@ _IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:
 _UP = "A-ZÀ-ÖØ-Þ\u0152\u0178"
 _LOW = "a-zß-öø-ÿ\u0153\u0100-\u017f"
 _CAPWORD = rf"(?:[DLNdl]['’])?(?:[{_UP}][{_LOW}]+|[{_UP}]{{2,}})"
-CAP = rf"{_CAPWORD}(?:-(?:{_CAPWORD}|[{_LOW}]{{1,3}}(?=-)))*"  # Jean-Pierre, N'Diaye, LEMAÎTRE, Saint-Rémy-de-Provence
+# A capitalised word: Jean-Pierre, N'Diaye, LEMAÎTRE, Saint-Rémy-de-Provence (bounded: no quadratic scans)
+CAP = rf"{_CAPWORD}(?:-(?:{_CAPWORD}|[{_LOW}]{{1,3}}(?=-))){{0,4}}"
 _PART = (
     r"(?:[dD]e|[dD]u|[dD]es|[lL]e|[lL]a|[dD]a|[dD]os|[dD]as|[vV]an|[vV]on|[dD]er|[dD]en|[dD]el|[dD]i|[eE]l|[bB]en)"
     r"[ \t]+|[dD]['’]"
@@ -307,8 +314,7 @@ def detect_ibans(text: str) -> Iterator[_Span]:
     for m in _IBAN.finditer(text):
         run = m.group(0)
         ends = [i + 1 for i, c in enumerate(run) if c.isalnum() and (i + 1 == len(run) or not run[i + 1].isalnum())]
-        ends += [i + 1 for i, c in enumerate(run) if c.isalnum()]
-        for end in sorted(set(ends), reverse=True):
+        for end in reversed(ends):  # "FR76 3000 … 189 MERCI": the longest run of groups that passes
             compact = re.sub(r"[^A-Za-z0-9]", "", run[:end]).upper()
             if len(compact) >= 15 and _valid_iban(compact):
                 yield _Span(m.start(), m.start() + end, "IBAN", compact, RANKS["IBAN"])
@@ -581,8 +587,15 @@ _DETECTORS: Final = (detect_emails, detect_ibans, detect_company_numbers, detect
 
 def protected_spans(text: str) -> list[tuple[int, int]]:
     """Brands, products and existing placeholders: no name or company is found inside them."""
-    spans = [(m.start(), m.end()) for m in lexicon().brands.finditer(text)]
-    return spans + [(m.start(), m.end()) for m in _PLACEHOLDER.finditer(text)]
+    lex = lexicon()
+    words = [(m.start(), m.end(), fold(m.group(0))) for m in _WORD.finditer(text)]
+    spans = [(m.start(), m.end()) for m in _PLACEHOLDER.finditer(text)]
+    for i in range(len(words)):
+        for n in range(min(lex.brand_words, len(words) - i), 0, -1):
+            if tuple(w[2] for w in words[i : i + n]) in lex.brands:
+                spans.append((words[i][0], words[i + n - 1][1]))
+                break
+    return spans
 
 
 def _overlaps(span: _Span, taken: Iterable[tuple[int, int]]) -> bool:
@@ -591,11 +604,16 @@ def _overlaps(span: _Span, taken: Iterable[tuple[int, int]]) -> bool:
 
 def resolve(spans: Iterable[_Span]) -> list[_Span]:
     """Non-overlapping spans: the higher rank wins, then the longer span, then the earlier."""
+    starts: list[int] = []  # the chosen spans, sorted (they never overlap)
     chosen: list[_Span] = []
     for span in sorted(spans, key=lambda s: (-s.rank, -(s.end - s.start), s.start)):
-        if span.end > span.start and not _overlaps(span, ((c.start, c.end) for c in chosen)):
-            chosen.append(span)
-    return sorted(chosen, key=lambda s: s.start)
+        i = bisect.bisect_left(starts, span.start)
+        before_free = i == 0 or chosen[i - 1].end <= span.start
+        after_free = i == len(chosen) or span.end <= chosen[i].start
+        if span.end > span.start and before_free and after_free:
+            starts.insert(i, span.start)
+            chosen.insert(i, span)
+    return chosen
 
 
 # ------------------------------------------------------------------------------------------ structured data keys
@@ -683,7 +701,7 @@ class _Alias:
     """A word of a known or met name, found alone later ("Martin" after "Jean Martin")."""
 
     placeholder: str
-    pattern: re.Pattern[str]
+    capital_only: bool  # also an everyday word ("Durant", "Blanc"): a name only when written with a capital
     single: bool  # met as a one-word mention ("Mme Lefebvre"): the full name met later ("Sophie Lefebvre") takes it
 
 
@@ -693,16 +711,6 @@ class _Known:
     kind: Kind
     key: str
     rank: int
-
-
-def _token_pattern(word: str, lex: Lexicon) -> re.Pattern[str]:
-    """A name's word in any case, unless it is also an everyday word ("Durant", "Blanc"): then only with a capital."""
-    body = loose_pattern(word)
-    if not _is_word(word, lex, common=True):
-        return re.compile(rf"(?<![\w@.])(?i:{body})(?![\w@])")
-    head_end = body.index("]") + 1 if body.startswith("[") else 1
-    head = body[:head_end].upper() if body.startswith("[") else re.escape(body[0].upper())
-    return re.compile(rf"(?<![\w@.]){head}(?i:{body[head_end:]})(?![\w@])")
 
 
 Placed = tuple[_Span, str]  # a span and its placeholder
@@ -772,7 +780,9 @@ class ProjectAnonymizer:
         for word in re.split(r"[\s&,]+", company):
             bare = word.strip("'’.-")
             if len(bare) >= 4 and not bare.isdigit() and not _is_word(bare, lex, common=True):
-                self._aliases.setdefault(fold(bare), _Alias(placeholder, _token_pattern(bare, lex), single=False))
+                self._aliases.setdefault(
+                    fold(bare), _Alias(placeholder, _is_word(bare, lex, common=True), single=False)
+                )
         return placeholder
 
     def _learn_person(self, name: str, every_word: bool = False) -> str:
@@ -790,7 +800,8 @@ class ProjectAnonymizer:
         for word in words if every_word else surnames:
             current = self._aliases.get(fold(word))
             if len(word) >= 3 and (current is None or (current.single and current.placeholder == placeholder)):
-                self._aliases[fold(word)] = _Alias(placeholder, _token_pattern(word, lex), single=len(words) == 1)
+                capital_only = _is_word(word, lex, common=True)
+                self._aliases[fold(word)] = _Alias(placeholder, capital_only, single=len(words) == 1)
         return placeholder
 
     def _person_from_alias(self, words: list[str]) -> str | None:
@@ -815,14 +826,17 @@ class ProjectAnonymizer:
         """The spans to replace in `text`, each with its placeholder (numbered in reading order)."""
         protected = protected_spans(text)
         placed = [(span, self._assign(span)) for span in resolve(self._candidates(text, protected))]
-        aliases = [  # after the detectors: a surname taught by this very text is found before its full name too
-            _Span(m.start(), m.end(), "PERSONNE", word, RANKS["ALIAS"])
-            for word, alias in self._aliases.items()
-            for m in alias.pattern.finditer(text)
-        ]
+        aliases = list(self._alias_spans(text))  # after the detectors: a surname this text taught counts before too
         extra = resolve([*(s for s, _ in placed), *(a for a in aliases if not _overlaps(a, protected))])
         found = {(s.start, s.end): p for s, p in placed}
         return [(s, found.get((s.start, s.end)) or self._aliases[s.key].placeholder) for s in extra]
+
+    def _alias_spans(self, text: str) -> Iterator[_Span]:
+        for m in _WORD.finditer(text):
+            word = m.group(0)
+            alias = self._aliases.get(fold(word))
+            if alias is not None and (word[0].isupper() or not alias.capital_only):
+                yield _Span(m.start(), m.end(), "PERSONNE", fold(word), RANKS["ALIAS"])
 
     def _assign(self, span: _Span) -> str:
         if span.kind == "PERSONNE":
