@@ -38,6 +38,7 @@ class Sample:
     planted: tuple[Planted, ...]
     decoys: tuple[Planted, ...]
     known: KnownIdentities
+    split: str  # "dev" (the rules were tuned on it) or "heldout" (written after; first-run figures in the docs)
 
 
 def parse(marked: str) -> tuple[str, list[Planted], list[Planted]]:
@@ -72,6 +73,7 @@ def load_corpus(path: Path = CORPUS) -> list[Sample]:
                 planted=tuple(planted),
                 decoys=tuple(decoys),
                 known=KnownIdentities(**{k: tuple(v) for k, v in known.items()}),
+                split=entry.get("split", "dev"),
             )
         )
     return samples

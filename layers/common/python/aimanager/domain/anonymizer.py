@@ -5,8 +5,8 @@ list of messages): the artisan's and the particulier's identities that the calle
 phones, addresses: matched whatever their case and accents), and what it detects — emails, phone numbers (French
 formats: 06 12 34 56 78, 06.12.34.56.78, 0612345678, +33 6…, +33 (0)6…, 0033 6…, 01-…; and international
 numbers), IP addresses (v4, v6), street addresses (number, bis/ter, street type, name), postcodes with their city,
-SIRET/SIREN (Luhn) and French VAT numbers, IBANs (mod 97, any country), company names with a legal form
-(SARL…, SCI…), and person names (M./Mme/Monsieur/Madame/Dr + name, "je m'appelle…", signatures after
+SIRET/SIREN (Luhn) and French VAT numbers, IBANs (mod 97 and the country's length, any country), company names
+with a legal form (SARL…, SCI…), and person names (M./Mme/Monsieur/Madame/Dr + name, "je m'appelle…", signatures after
 "Cordialement", "Prénom Nom" with the INSEE list of French first names, "NOM Prénom").
 
 Each one is replaced by a stable placeholder: the same value gets the same placeholder everywhere in one project
@@ -43,14 +43,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import Any, Final, Generic, Literal, TypeVar, cast
-
-import phonenumbers
-from stdnum import iban as std_iban
-from stdnum.fr import siren as std_siren
-from stdnum.fr import siret as std_siret
-from stdnum.fr import tva as std_tva
 
 Kind = Literal[
     "PERSONNE", "ENTREPRISE", "EMAIL", "TELEPHONE", "ADRESSE", "CODE_POSTAL", "SIRET", "SIREN", "TVA", "IBAN", "IP"
@@ -126,6 +119,8 @@ _WORD = re.compile(r"\w+")
 
 
 def _data_lines(name: str) -> list[str]:
+    from importlib import resources  # at the first call, not at import: the cold start of its functions counts
+
     text = resources.files(__package__).joinpath("data", name).read_text(encoding="utf-8")
     return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
 
@@ -301,12 +296,52 @@ def detect_emails(text: str) -> Iterator[_Span]:
         yield _Span(m.start(), m.end(), "EMAIL", value.casefold(), RANKS["EMAIL"])
 
 
-def _valid_iban(compact: str) -> bool:
-    try:
-        std_iban.validate(compact, check_country=False)
-    except ValueError:
+# Length of each country's IBAN (SWIFT IBAN registry, release 101).
+IBAN_LENGTHS: Final[dict[str, int]] = {
+    entry[:2]: int(entry[2:])
+    for entry in (
+        "AD24 AE23 AL28 AT20 AZ28 BA20 BE16 BG22 BH22 BI27 BR29 BY28 CH21 CR22 CY28 CZ24 DE22 DJ27 DK18 DO28 EE20 EG29 "
+        "ES24 FI18 FK18 FO18 FR27 GB22 GE22 GI23 GL18 GR27 GT28 HN28 HR21 HU28 IE22 IL23 IQ23 IS26 IT27 JO30 KW30 KZ20 "
+        "LB28 LC32 LI21 LT20 LU20 LV21 LY25 MC27 MD24 ME22 MK19 MN20 MR27 MT31 MU30 NI28 NL18 NO15 OM23 PK24 PL28 PS29 "
+        "PT25 QA29 RO24 RS22 RU33 SA24 SC31 SD18 SE24 SI19 SK24 SM27 SO23 ST25 SV28 TL23 TN24 TR26 UA29 VA22 VG24 XK20 "
+        "YE30"
+    ).split()
+}
+
+
+def iban_is_valid(compact: str) -> bool:
+    """ISO 13616: the country's length, then mod 97 of the rearranged number equals 1."""
+    compact = compact.upper()
+    if IBAN_LENGTHS.get(compact[:2]) != len(compact) or not compact[2:4].isdigit() or not compact.isalnum():
         return False
-    return True
+    return int("".join(str(int(c, 36)) for c in compact[4:] + compact[:4])) % 97 == 1
+
+
+def luhn_is_valid(digits: str) -> bool:
+    total = 0
+    for i, d in enumerate(reversed(digits)):
+        n = int(d) * (2 if i % 2 else 1)
+        total += n - 9 if n > 9 else n
+    return digits.isdigit() and total % 10 == 0
+
+
+def siren_is_valid(digits: str) -> bool:
+    return len(digits) == 9 and luhn_is_valid(digits)
+
+
+def siret_is_valid(digits: str) -> bool:
+    """Luhn over the 14 digits; La Poste's establishments (SIREN 356000000) use a digit sum multiple of 5."""
+    if len(digits) != 14 or not digits.isdigit():
+        return False
+    return luhn_is_valid(digits) or (digits.startswith("356000000") and sum(map(int, digits)) % 5 == 0)
+
+
+def french_vat_is_valid(compact: str) -> bool:
+    """FR + a 2-character key + the SIREN; a numeric key is (12 + 3 × (SIREN mod 97)) mod 97."""
+    key, siren = compact[2:4], compact[4:]
+    if not compact.upper().startswith("FR") or not siren_is_valid(siren):
+        return False
+    return not key.isdigit() or int(key) == (12 + 3 * (int(siren) % 97)) % 97
 
 
 def detect_ibans(text: str) -> Iterator[_Span]:
@@ -316,7 +351,7 @@ def detect_ibans(text: str) -> Iterator[_Span]:
         ends = [i + 1 for i, c in enumerate(run) if c.isalnum() and (i + 1 == len(run) or not run[i + 1].isalnum())]
         for end in reversed(ends):  # "FR76 3000 … 189 MERCI": the longest run of groups that passes
             compact = re.sub(r"[^A-Za-z0-9]", "", run[:end]).upper()
-            if len(compact) >= 15 and _valid_iban(compact):
+            if iban_is_valid(compact):
                 yield _Span(m.start(), m.start() + end, "IBAN", compact, RANKS["IBAN"])
                 break
         else:
@@ -334,15 +369,15 @@ def detect_company_numbers(text: str) -> Iterator[_Span]:
     """SIRET (14 digits), SIREN (9) and French VAT numbers: checksum-valid, or announced by their keyword."""
     for m in _SIRET.finditer(text):
         compact = _digits(m.group(0))
-        if std_siret.is_valid(compact) or _keyword_before(text, m.start(), _SIRET_KEYWORD, 20):
+        if siret_is_valid(compact) or _keyword_before(text, m.start(), _SIRET_KEYWORD, 20):
             yield _Span(m.start(), m.end(), "SIRET", compact, RANKS["SIRET"])
     for m in _SIREN.finditer(text):
         compact = _digits(m.group(0))
-        if std_siren.is_valid(compact) or _keyword_before(text, m.start(), _SIREN_KEYWORD, 30):
+        if siren_is_valid(compact) or _keyword_before(text, m.start(), _SIREN_KEYWORD, 30):
             yield _Span(m.start(), m.end(), "SIREN", compact, RANKS["SIREN"])
     for m in _TVA.finditer(text):
         compact = re.sub(r"\s", "", m.group(0)).upper()
-        if std_tva.is_valid(compact) or _keyword_before(text, m.start(), _TVA_KEYWORD, 25):
+        if french_vat_is_valid(compact) or _keyword_before(text, m.start(), _TVA_KEYWORD, 25):
             yield _Span(m.start(), m.end(), "TVA", compact, RANKS["TVA"])
 
 
@@ -362,7 +397,12 @@ def normalise_phone(text: str) -> str:
 def detect_phones(text: str) -> Iterator[_Span]:
     for m in _PHONE_FR.finditer(text):
         yield _Span(m.start(), m.end(), "TELEPHONE", normalise_phone(m.group(0)), RANKS["TELEPHONE"])
-    # International numbers (+32 2 123 45 67, 0041 22…): libphonenumber knows every country's plan.
+    if not re.search(r"(?:\+|\b00)\d", text):
+        return
+    # International numbers (+32 2 123 45 67, 0041 22…): libphonenumber knows every country's plan. Imported on
+    # the first text that has one: a container that never meets one never pays for it.
+    import phonenumbers
+
     for match in phonenumbers.PhoneNumberMatcher(text, "FR", leniency=phonenumbers.Leniency.POSSIBLE):
         if match.raw_string.lstrip().startswith(("+", "00")):
             key = phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
@@ -450,6 +490,8 @@ def _is_word(token: str, lex: Lexicon, common: bool = False) -> bool:
 def is_first_name(token: str, lex: Lexicon | None = None) -> bool:
     lex = lex or lexicon()
     folded = fold(token)
+    if re.match(r"(?:saint|sainte|st|ste)-", folded):  # Saint-Denis, Sainte-Marie: places
+        return False
     return folded in lex.first_names or ("-" in folded and all(p in lex.first_names for p in folded.split("-")))
 
 
@@ -777,12 +819,13 @@ class ProjectAnonymizer:
         """A company's name, and each of its distinctive words alone ("Durant" of "Durant Peinture")."""
         lex = lexicon()
         placeholder = self._add_known(company, "ENTREPRISE", RANKS["KNOWN_ENTREPRISE"])
-        for word in re.split(r"[\s&,]+", company):
-            bare = word.strip("'’.-")
-            if len(bare) >= 4 and not bare.isdigit() and not _is_word(bare, lex, common=True):
-                self._aliases.setdefault(
-                    fold(bare), _Alias(placeholder, _is_word(bare, lex, common=True), single=False)
-                )
+        words = [w.strip("'’.-") for w in re.split(r"[\s&,]+", company)]
+        words = [w for w in words if len(w) >= 4 and not w.isdigit() and not _is_word(w, lex)]
+        distinctive = [w for w in words if not _is_word(w, lex, common=True)] or words[
+            -1:
+        ]  # "Durant" of "Durant Peinture"
+        for word in distinctive:
+            self._aliases.setdefault(fold(word), _Alias(placeholder, _is_word(word, lex, common=True), single=False))
         return placeholder
 
     def _learn_person(self, name: str, every_word: bool = False) -> str:
