@@ -50,6 +50,7 @@ def assert_kept(text: str, known: KnownIdentities | None = None) -> None:
         "0800 123 456",
         "06 12 345 678",
         "06\u00a012\u00a034\u00a056\u00a078",  # non-breaking spaces, as phones paste them
+        "06/12/34/56/78",
         "+32 2 123 45 67",  # Belgium
         "+41 22 345 67 89",  # Switzerland
         "+351 912 345 678",  # Portugal
@@ -73,6 +74,7 @@ def test_every_phone_format_is_replaced(phone: str) -> None:
         "Permis PC 038 185 24 00012 accordé.",
         "Réf. Leroy Merlin 82174512, 36 cartons de 1,44 m².",
         "Dimensions 215 x 90 cm, épaisseur 12 cm, 2,5 mm², 16 A, 230 V.",
+        "RDV le 05/06/2024 à 10/12 h, livraison 12/03/2024.",
     ],
 )
 def test_numbers_that_are_not_phones_are_kept(text: str) -> None:
@@ -334,6 +336,9 @@ def test_a_full_address_loses_street_and_locality() -> None:
         ("Mon email — Dumont Françoise", "Dumont Françoise"),
         ("Le locataire, Yanis Haddou, vous ouvrira.", "Yanis Haddou"),
         ("Sonner chez GIRAUD au portail.", "GIRAUD"),
+        ("Voir avec M Dupont demain.", "Dupont"),
+        ("C'est pour la famille Lopez.", "Lopez"),
+        ("Appelez Amélie au portail.", "Amélie"),
     ],
 )
 def test_person_names_are_replaced(text: str, name: str) -> None:
@@ -353,10 +358,22 @@ def test_person_names_are_replaced(text: str, name: str) -> None:
         "Cuisine Arthur Bonnet, plan Silestone, prises Legrand Céliane.",
         "Mr Bricolage et Point P livrent mardi.",
         "Durant les travaux, la cuisine reste utilisable.",
+        "Meuble Louis XV à déplacer, style Napoléon III dans le salon.",
+        "Merci. Pose prévue en mars, si possible avant Pâques.",
+        "C'est Parfait pour nous. C'est Urgent. Achat chez Darty et chez Boulanger.",
+        "Carrelage Marbre Carrara 30x60, joints Mapei Ultracolor Plus 113 Gris Ciment.",
+        "Option : Volet roulant Bubendorff, moteur Somfy io, télécommande Situo.",
+        "Tuiles Imerys Huguenot, Faîtières Arêtiers, Closoir Ventilé. Gouttière Nantaise.",
+        "Porte d'entrée Bel'M, modèle Paris 2, couleur Gris Anthracite RAL 7016.",
+        "Nous avons vu le chantier de Saint-Germain-en-Laye et celui de Marne-la-Vallée.",
     ],
 )
 def test_construction_vocabulary_and_brands_are_kept(text: str) -> None:
     assert_kept(text)
+
+
+def test_a_maiden_name_is_removed_too() -> None:
+    assert kinds("Mme Durand née Martin.") == [("PERSONNE", "Durand"), ("PERSONNE", "Martin")]
 
 
 def test_titles_stay_so_the_text_still_reads() -> None:

@@ -195,8 +195,8 @@ _TVA_KEYWORD = re.compile(r"tva\W{0,4}(?:intra\w*\W{0,4})?(?:n\W{0,3})?$", re.IG
 _PHONE_FR = re.compile(
     r"(?<![\w+])(?<!\d[ .\-])"
     r"(?:(?:\+|00)[ \u00a0]?33[ \u00a0.\-]?(?:\(0\)[ \u00a0.\-]?)?[1-9]|0[1-9])"
-    r"(?:[ \u00a0.\-]?\d){8}"
-    r"(?![ .\-]?\d)(?!\w)"
+    r"(?:(?:[ \u00a0.\-]?\d){8}|(?:/\d{2}){4})"  # 06 12 34 56 78, 06.12…, 06 12 345 678; 06/12/34/56/78
+    r"(?![ ./\-]?\d)(?!\w)"
 )
 _IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\.?\d)(?!\w)")
 _IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
@@ -212,30 +212,38 @@ _PART = (
 )
 NAME = rf"(?:{_PART})*{CAP}(?:[ \t]+(?:{_PART})*{CAP}){{0,2}}"
 _TITLE = (
-    r"(?:M\.|MM\.|Mr\.?|Mrs\.?|Mme\.?|Mmes|Mlle\.?|Melle|Me|Dr\.?|Pr\.?|"
+    r"(?:M\.|M(?=[ \t]+[A-ZÀ-Þ])|MM\.|Mr\.?|Mrs\.?|Mme\.?|Mmes|Mlle\.?|Melle|Me|Dr\.?|Pr\.?|"
     r"(?i:monsieur|madame|mademoiselle|messieurs|mesdames|docteur|professeur|ma[iî]tre))"
 )
 _BY_TITLE = re.compile(rf"(?<![\w.])(?P<title>{_TITLE})[ \t]+(?P<name>{NAME})")
 _BY_TITLE_LOWER = re.compile(
     rf"(?<![\w.])(?i:m\.|mr\.?|mme\.?|mlle\.?|monsieur|madame)[ \t]+(?P<name>[{_LOW}]{{3,}}(?:-[{_LOW}]{{2,}})?)(?!\w)"
 )
-_INTRO = (
-    r"je m['’]appelle|je me nomme|mon nom est|mon nom c['’]est|moi c['’]est|c['’]est|je suis|ici|sign[ée]e?|"
-    r"de la part de|contact|contacter|contactez[- ]moi|coordonn[ée]es|demandez|demander|rappelez|rappeler|appeler|"
-    r"client|cliente|propri[ée]taires?|locataire|g[ée]rante?|architecte|voisine?|fils|fille|mari|femme|"
-    r"[ée]pou(?:se|x)|conjointe?|m[èe]re|p[èe]re|fr[èe]re|s(?:œ|oe)ur|technicien(?:ne)?|interlocut(?:eur|rice)|chez"
+# Strong cues: what follows is a name if it is capitalised ("mon voisin Dupuis"). Weak cues ("c'est Parfait",
+# "chez Darty"): only a first name, two capitalised words, or a surname in capitals ("chez GIRAUD").
+_STRONG_INTRO = (
+    r"je m['’]appelle|je me nomme|mon nom est|mon nom c['’]est|moi c['’]est|sign[ée]e?|de la part de|"
+    r"client|cliente|propri[ée]taires?|locataire|g[ée]rante?|architecte|voisine?|fils|fille|mari|femme|famille|n[ée]e?|"
+    r"[ée]pou(?:se|x)|conjointe?|m[èe]re|p[èe]re|fr[èe]re|s(?:œ|oe)ur|technicien(?:ne)?|interlocut(?:eur|rice)"
+)
+_WEAK_INTRO = (
+    r"c['’]est|je suis|ici|chez|contact|contacter|contactez[- ]moi|coordonn[ée]es|demandez|demander|rappelez|"
+    r"rappeler|appeler|appelez"
 )
 _BY_SELF_LOWER = re.compile(  # "je suis kevin": a lower-case first name, only right after a self-introduction
     rf"(?<!\w)(?i:je m['’]appelle|je suis|moi c['’]est|c['’]est|ici)(?:[ \t]+|[ \t]*\n[ \t]*)"
     rf"(?P<name>[{_LOW}]{{3,}}(?:-[{_LOW}]{{3,}})?)(?!\w)"
 )
-_BY_INTRO = re.compile(rf"(?<!\w)(?i:{_INTRO})[ \t]*:?[ \t]*(?:,[ \t]*)?\n?[ \t]*(?P<name>{NAME})")
+_BY_INTRO = re.compile(
+    rf"(?<!\w)(?i:(?P<strong>{_STRONG_INTRO})|{_WEAK_INTRO})[ \t]*:?[ \t]*(?:,[ \t]*)?\n?[ \t]*(?P<name>{NAME})"
+)
 _CLOSING = (
     r"(?:bien )?cordialement|bien [àa] vous|salutations(?: distingu[ée]es)?|bonne (?:journ[ée]e|soir[ée]e)|"
     r"[àa] bient[ôo]t|amicalement|merci(?: d['’]avance| beaucoup| encore| bien)?"
 )
-_BY_CLOSING = re.compile(
-    rf"(?<!\w)(?i:{_CLOSING})[ \t]*[,.!]?[ \t]*\n?[ \t]*(?P<name>{NAME}|[{_LOW}]{{3,}}(?=[ \t]*(?:[.!,]|$)))",
+_BY_CLOSING = re.compile(  # "Cordialement, Sophie Lefebvre", "Merci\nJean"; not "Merci. Pose prévue en mars"
+    rf"(?<!\w)(?i:{_CLOSING})(?:[ \t]*,?[ \t]*|[ \t]*[,.!]?[ \t]*\n[ \t]*)"
+    rf"(?P<name>{NAME}|[{_LOW}]{{3,}}(?=[ \t]*(?:[.!,]|$)))",
     re.MULTILINE,
 )
 _CAP_TOKEN = re.compile(rf"(?<![\w'’\-]){CAP}(?![\w'’])")
@@ -245,6 +253,8 @@ _BY_INITIAL = re.compile(rf"(?<![\w.])(?<!\d[ \t])(?P<name>[{_UP}]\.(?:-?[{_UP}]
 _SURNAME_FIRST = re.compile(
     rf"(?:^|(?<=[\n(\-—–,:;]))[ \t]*(?P<name>(?P<last>{CAP})[ \t]+(?P<first>{CAP}))[ \t]*(?=$|[\n.,;)])", re.MULTILINE
 )
+_ROMAN = re.compile(r"[IVXLC]+")  # "Louis XV", "Napoléon III": a style, not a surname
+_ROMAN_AFTER = re.compile(r"[ \t]+[IVXLC]+(?!\w)")
 _SAINT_BEFORE = re.compile(r"(?:saint|sainte|st|ste)[ \t\-]*$", re.IGNORECASE)
 
 _LEGAL_FORM = r"SARL|SAS|SASU|EURL|SCI|SNC|EARL|GAEC|SCOP|SCM|SELARL|EIRL|SA|EI|Ets\.?|[ÉE]tablissements"
@@ -568,11 +578,17 @@ def _initials_and_reversed(text: str) -> Iterator[_Span]:
 
 
 def _introduced(text: str, m: re.Match[str]) -> Iterator[_Span]:
+    lex = lexicon()
     name = m.group("name")
-    if name[:1].islower() and (not is_first_name(name) or fold(name) in lexicon().ambiguous_first_names):
+    if name[:1].islower() and (not is_first_name(name) or fold(name) in lex.ambiguous_first_names):
         return
     span = _person(text, m.start("name"), m.end("name"))
-    if span is not None and not _is_word(span.person.split()[0], lexicon(), common=True):
+    if span is None or _is_word(span.person.split()[0], lex, common=True):
+        return
+    words = span.person.split()
+    weak = "strong" in m.re.groupindex and not m.group("strong")
+    first_led = is_first_name(words[0], lex) and fold(words[0]) not in lex.ambiguous_first_names
+    if not weak or first_led or len(words) >= 2 or (words[0].isupper() and len(words[0]) >= 3):
         yield span
 
 
@@ -591,7 +607,7 @@ def _first_name_people(text: str) -> Iterator[_Span]:
                 yield _Span(m.start(), end, "PERSONNE", _fold_key(text[m.start() : end]), RANKS["PERSONNE"],
                             person=text[m.start() : end])  # fmt: skip
                 continue
-        if not ambiguous and not _is_word(token, lex):
+        if not ambiguous and not _is_word(token, lex) and not _ROMAN_AFTER.match(text, m.end()):
             yield _Span(m.start(), m.end(), "PERSONNE", _fold_key(token), RANKS["PERSONNE"] - 1, person=token)
     for m in _UPPER_FIRST.finditer(text):
         if is_first_name(m.group("first"), lex) and not _is_word(m.group("last"), lex):
@@ -602,7 +618,7 @@ def _surname_words(rest: str, ambiguous: bool, lex: Lexicon) -> str:
     """The surname after a first name: its words up to the first one that is not a name ("Rose Poudré": none)."""
     kept: list[str] = []
     for word in rest.split():
-        if fold(word) not in _NAME_PARTICLES and _is_word(word, lex, common=ambiguous):
+        if fold(word) not in _NAME_PARTICLES and (_is_word(word, lex, common=ambiguous) or _ROMAN.fullmatch(word)):
             break
         kept.append(word)
     while kept and fold(kept[-1]) in _NAME_PARTICLES:
