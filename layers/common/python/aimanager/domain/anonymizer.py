@@ -43,14 +43,12 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, Generic, Literal, TypeVar, cast
+from typing import Any, Final, Generic, Literal, TypeVar, cast, get_args
 
 Kind = Literal[
     "PERSONNE", "ENTREPRISE", "EMAIL", "TELEPHONE", "ADRESSE", "CODE_POSTAL", "SIRET", "SIREN", "TVA", "IBAN", "IP"
 ]
-KINDS: Final[tuple[Kind, ...]] = (
-    "PERSONNE", "ENTREPRISE", "EMAIL", "TELEPHONE", "ADRESSE", "CODE_POSTAL", "SIRET", "SIREN", "TVA", "IBAN", "IP"
-)  # fmt: skip
+KINDS: Final[tuple[Kind, ...]] = get_args(Kind)
 
 T = TypeVar("T")
 PathPart = str | int
@@ -172,7 +170,7 @@ class _Span:
 
 RANKS: Final[dict[str, int]] = {
     "EMAIL": 100, "IBAN": 95, "TVA": 92, "SIRET": 90, "SIREN": 88, "TELEPHONE": 85, "IP": 80, "ADRESSE": 70,
-    "CODE_POSTAL": 65, "KNOWN_ENTREPRISE": 60, "KNOWN_PERSONNE": 58, "KNOWN_TOKEN": 56, "ENTREPRISE": 50,
+    "CODE_POSTAL": 65, "KNOWN_ENTREPRISE": 60, "KNOWN_PERSONNE": 58, "ENTREPRISE": 50,
     "PERSONNE": 40, "ALIAS": 30,
 }  # fmt: skip
 
