@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -123,6 +124,8 @@ def section(m: Measure) -> list[str]:
         f"({report.chars / sum(per) / 1000:.0f} k characters/s). Fresh interpreter: import {m.cold_import * 1000:.0f} "
         f"ms, first call {m.cold_first * 1000:.0f} ms (word lists loaded once per container), first text with an "
         f"international number {m.cold_international * 1000:.0f} ms more (phonenumbers is imported then, not before).",
+        f"Machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end of the run (other "
+        "suites share these cores: compare figures within one run).",
         "",
         "What it adds to the layer (unzipped): "
         + ", ".join(f"{name} {size / 1e6:.2f} MB" for name, size in m.sizes.items())
