@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 3000
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: widget screenshots venv run test test-unit test-integration test-e2e bench lint fmt typecheck contracts pr build deploy trigger clean openapi
+.PHONY: widget screenshots venv run test test-unit test-integration test-e2e bench bench-anonymizer lint fmt typecheck contracts pr build deploy trigger clean openapi
 
 venv:
 	@bash infra/bootstrap.sh
@@ -33,6 +33,9 @@ screenshots: venv  ## the open widget (light/dark, desktop/mobile) into docs/scr
 
 bench: venv  ## figures recorded in docs/benchmarks.md
 	$(PY) -m infra.bench --write docs/benchmarks.md
+
+bench-anonymizer: venv  ## the anonymizer's recall/precision per detector and time per description (its section of docs/benchmarks.md)
+	$(PY) -m infra.bench.anonymizer --write docs/benchmarks.md
 
 lint: venv
 	$(PY) -m ruff check .
