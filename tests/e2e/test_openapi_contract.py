@@ -1,5 +1,5 @@
 """The served OpenAPI document against the running stack: Swagger UI works offline, and schemathesis finds no 5xx
-and no response that breaks the document (every route, with the demo keys)."""
+and no response that breaks the document (every route, with the keys of an editor made for the fuzzing)."""
 
 from __future__ import annotations
 
@@ -38,15 +38,46 @@ def test_docs_are_served_with_local_assets(local_stack: RunningStack) -> None:
     assert as_json == as_yaml == json.loads((ROOT / "functions" / "api_docs" / "openapi.json").read_text())
 
 
-def _seed_data(stack: RunningStack) -> tuple[str, str]:
-    """A session and a message of the demo deployment, so fuzzed ids also reach the routes' core logic."""
-    init = stack.call("POST", "/api/widget/v1/init", origin=ORIGIN, json={})
+def _fuzz_tenant(stack: RunningStack) -> tuple[str, str]:
+    """(editor API key, deployment key) of an editor made for the fuzzing alone: what schemathesis creates, changes
+    or exhausts (domains, quotas, links) stays with it, never the demo data the other tests of the stack use."""
+    import uuid
+
+    import requests
+
+    admin = {"X-API-Key": stack.demo["admin_api_key"]}
+    editor = requests.post(
+        f"{stack.url}/api/admin/editors",
+        headers=admin,
+        json={"email": f"fuzz-{uuid.uuid4().hex[:8]}@fuzz.example", "name": "Fuzz", "plan": "business"},
+        timeout=30,
+    )
+    assert editor.status_code == 201, editor.text
+    key = editor.json()["data"]["api_key"]
+    deployed = requests.post(
+        f"{stack.url}/api/editor/deployments",
+        headers={"X-API-Key": key},
+        json={
+            "agent_id": "agt_expert_btp",
+            "name": "Fuzz target",
+            "domains": [{"domain": "localhost", "environment": "localhost"}],
+        },
+        timeout=30,
+    )
+    assert deployed.status_code == 201, deployed.text
+    return key, str(deployed.json()["data"]["deployment_key"])
+
+
+def _seed_data(stack: RunningStack, deployment_key: str) -> tuple[str, str]:
+    """A session and a message of the deployment, so fuzzed ids also reach the routes' core logic."""
+    init = stack.call("POST", "/api/widget/v1/init", origin=ORIGIN, key=deployment_key, json={})
     assert init.status_code == 201, init.text
     session_id = str(init.json()["data"]["session_id"])
     sent = stack.call(
         "POST",
         "/api/widget/v1/message",
         origin=ORIGIN,
+        key=deployment_key,
         headers={"X-Session-ID": session_id},
         json={"content": "Bonjour"},
     )
@@ -56,7 +87,8 @@ def _seed_data(stack: RunningStack) -> tuple[str, str]:
 
 def test_schemathesis_finds_no_server_error_and_no_schema_violation(local_stack: RunningStack, tmp_path: Path) -> None:
     # Given the running stack, its document, the demo keys, and real ids for the path parameters
-    session_id, message_id = _seed_data(local_stack)
+    editor_key, deployment_key = _fuzz_tenant(local_stack)
+    session_id, message_id = _seed_data(local_stack, deployment_key)
     config = tmp_path / "schemathesis.toml"
     config.write_text(
         "\n".join(
@@ -74,7 +106,6 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(local_stack:
             ]
         )
     )
-    demo = local_stack.demo
     command = [
         str(Path(sys.executable).parent / "schemathesis"),
         "--config-file",
@@ -96,9 +127,9 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(local_stack:
         "-H",
         f"Origin: {ORIGIN}",
         "-H",
-        f"X-Deployment-Key: {demo['deployment_key']}",
+        f"X-Deployment-Key: {deployment_key}",
         "-H",
-        f"X-API-Key: {demo['editor_api_key']}",
+        f"X-API-Key: {editor_key}",
         "-H",
         f"X-Session-ID: {session_id}",
         "--report",
