@@ -49,7 +49,7 @@ def _fuzz_tenant(stack: RunningStack) -> tuple[str, str]:
     editor = requests.post(
         f"{stack.url}/api/admin/editors",
         headers=admin,
-        json={"email": f"fuzz-{uuid.uuid4().hex[:8]}@fuzz.example", "name": "Fuzz", "plan": "business"},
+        json={"email": f"fuzz-{uuid.uuid4().hex[:8]}@fuzz.example", "name": "Fuzz", "plan": "pro"},
         timeout=30,
     )
     assert editor.status_code == 201, editor.text
