@@ -166,9 +166,10 @@ def create_link(link: UserEditorLinkItem) -> None:
     transact(link_ops(link))
 
 
-def create_invitation(link: UserEditorLinkItem, *, artisan_known: bool) -> None:
-    """A pending link (decision 0029): guarded by (editor, email) and (editor, external_id); for an artisan who
-    already has an account, refused if this editor is already linked to it (the editor's own knowledge)."""
+def create_invitation(link: UserEditorLinkItem) -> None:
+    """A pending link (decision 0029): guarded by (editor, email) and (editor, external_id), and refused if this
+    editor is already linked to the artisan (the editor's own knowledge). The same four operations for every email
+    (a link to nobody checks a guard that cannot exist): the write costs the same whoever the email is."""
     ops: list[tuple[str, str, Any, Any]] = [
         (
             "already_invited",
@@ -184,9 +185,8 @@ def create_invitation(link: UserEditorLinkItem, *, artisan_known: bool) -> None:
         ),
         ("link_exists", "put", link, UserEditorLinkItem.link_id.does_not_exist()),
     ]
-    if artisan_known:
-        guard = (UniqueItem, pair_guard(link.artisan_id, link.editor_id))
-        ops.append(("already_linked", "check", guard, UniqueItem.key.does_not_exist()))
+    guard = (UniqueItem, pair_guard(link.artisan_id, link.editor_id))
+    ops.append(("already_linked", "check", guard, UniqueItem.key.does_not_exist()))
     transact(ops)
 
 

@@ -41,6 +41,7 @@ from aimanager.observability import logger
 
 ARTISAN_PURPOSE = "artisan"
 INVITED_EVENT = "artisan.invited"
+NOBODY_USER = "usr_nobody"  # never a user id (ours are random): read so that an unknown email costs a known one's
 _CONFLICTS = {
     "already_linked": ("This artisan is already linked to you.", "already_linked"),
     "already_invited": ("You already invited this email.", "already_invited"),
@@ -113,13 +114,15 @@ def link_existing(editor_id: str, body: LinkArtisanIn) -> ArtisanLinkOut:
     kind of account's or nobody's (no enumeration): the same status, the same fields, the same work."""
     email = body.email.strip().lower()
     user = accounts.find_user_by_email(email)
+    if user is None:
+        accounts.get_user(NOBODY_USER)  # the read a registered email costs: the same work for every email
     artisan = user if user is not None and user.is_active and "artisan" in parse_roles(user.roles) else None
     link = _new_link(editor_id, "", body)
     link.artisan_id = artisan.user_id if artisan is not None else nobody(link.link_id)
     link.status, link.invited_email = "pending", email
     link.invite_expires_at = _iso(time.time() + INVITATION_TTL_S)
     try:
-        accounts.create_invitation(link, artisan_known=artisan is not None)
+        accounts.create_invitation(link)
     except accounts.Duplicate as exc:
         raise _conflict(exc) from exc
     return link_out(link, None)
